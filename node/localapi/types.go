@@ -1,0 +1,95 @@
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Envelope is the JSON shape of every response, and of the CLI's --json
+// output.
+type Envelope struct {
+	Status  string          `json:"status"` // "ok" or "error"
+	Data    json.RawMessage `json:"data,omitempty"`
+	Code    string          `json:"code,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Hint    string          `json:"hint,omitempty"`
+}
+
+// Identity answers `pilot id`.
+type Identity struct {
+	Address string `json:"address"`
+	PeerID  string `json:"peer_id"`
+}
+
+// Status answers `pilot status`.
+type Status struct {
+	Address          string   `json:"address"`
+	PeerID           string   `json:"peer_id"`
+	Addrs            []string `json:"addrs"` // full multiaddrs ending in /p2p/<id>
+	Reachability     string   `json:"reachability"`
+	DHTMode          string   `json:"dht_mode"` // "server" or "client"
+	ConnectedPeers   int      `json:"connected_peers"`
+	RoutingTableSize int      `json:"routing_table_size"`
+	Version          string   `json:"version"`
+	Home             string   `json:"home"`
+	Public           bool     `json:"public"`
+	Anchor           bool     `json:"anchor"`
+	Bootstrap        []string `json:"bootstrap"`
+	UptimeSeconds    float64  `json:"uptime_seconds"`
+}
+
+// Resolved answers `pilot resolve`.
+type Resolved struct {
+	Address string   `json:"address"`
+	PeerID  string   `json:"peer_id"`
+	Addrs   []string `json:"addrs"`
+	Seq     uint64   `json:"seq"`
+	Pinned  bool     `json:"pinned"` // the peer ID matches the address's pin
+}
+
+// PingRequest asks the daemon to ping an address Count times.
+type PingRequest struct {
+	Address string `json:"address"`
+	Count   int    `json:"count"`
+}
+
+// PingResult answers `pilot ping`.
+type PingResult struct {
+	Address  string    `json:"address"`
+	PeerID   string    `json:"peer_id"`
+	Path     string    `json:"path"` // "direct" or "relayed"
+	Remote   string    `json:"remote_addr"`
+	Sent     int       `json:"sent"`
+	Received int       `json:"received"`
+	RTTsMs   []float64 `json:"rtt_ms"`
+	MinMs    float64   `json:"min_ms"`
+	AvgMs    float64   `json:"avg_ms"`
+	MaxMs    float64   `json:"max_ms"`
+}
+
+// Peer is one connected peer.
+type Peer struct {
+	Address   string `json:"address"`
+	PeerID    string `json:"peer_id"`
+	Remote    string `json:"remote_addr"`
+	Direction string `json:"direction"` // "inbound" or "outbound"
+	Path      string `json:"path"`      // "direct" or "relayed"
+	Transport string `json:"transport"` // "tcp", "quic", ...
+}
+
+// Peers answers `pilot peers`.
+type Peers struct {
+	Count int    `json:"count"`
+	Peers []Peer `json:"peers"`
+}
+
+// Backend is what the server exposes; the daemon's node implements it.
+// Methods are called concurrently from HTTP handler goroutines and must be
+// safe for that; returned errors should be *Error where a code is known.
+type Backend interface {
+	Identity() Identity
+	Status(ctx context.Context) (Status, error)
+	Resolve(ctx context.Context, address string) (Resolved, error)
+	Ping(ctx context.Context, req PingRequest) (PingResult, error)
+	Peers(ctx context.Context) (Peers, error)
+}
