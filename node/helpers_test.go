@@ -1,0 +1,23 @@
+package node
+
+import (
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"go.uber.org/goleak"
+
+	"github.com/pilot-agents/pilot/addressing"
+	"github.com/pilot-agents/pilot/dht"
+)
+
+var dhtErrNotFound = dht.ErrNotFound
+
+func mustAddr(s string) addressing.Addr { return addressing.MustParse(s) }
+
+// leakOptions lists goroutines that outlive a closed node by design of a
+// dependency, each with the reason; everything else must be gone.
+func leakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreCurrent(),
+	}
+}
+
+func marshalKey(k crypto.PrivKey) ([]byte, error) { return crypto.MarshalPrivateKey(k) }

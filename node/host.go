@@ -1,0 +1,65 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+)
+
+// newHost builds the libp2p host: QUIC and TCP (TCP with SO_REUSEPORT,
+// go-libp2p's default, which hole punching needs), Noise and TLS on TCP,
+// yamux, and resource and connection managers sized from cfg. Passing any
+// transport drops go-libp2p's defaults, so every transport is listed here
+// on purpose (no websocket, WebTransport or WebRTC).
+func newHost(cfg *Config, priv crypto.PrivKey) (host.Host, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	concrete := limits.Scale(cfg.ResourceMemory, cfg.ResourceFDs)
+	sysConns := int(concrete.ToPartialLimitConfig().System.Conns)
+	if cfg.ConnHigh >= sysConns {
+		return nil, fmt.Errorf("node: ConnHigh %d must stay below the resource manager's %d connections (raise ResourceMemory or lower ConnHigh)", cfg.ConnHigh, sysConns)
+	}
+	if cfg.ConnLow >= cfg.ConnHigh {
+		return nil, fmt.Errorf("node: ConnLow %d must be below ConnHigh %d", cfg.ConnLow, cfg.ConnHigh)
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete))
+	if err != nil {
+		return nil, fmt.Errorf("node: resource manager: %w", err)
+	}
+	cm, err := connmgr.NewConnManager(cfg.ConnLow, cfg.ConnHigh)
+	if err != nil {
+		rm.Close()
+		return nil, fmt.Errorf("node: connection manager: %w", err)
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(priv),
+		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Security(tls.ID, tls.New),
+		libp2p.DefaultMuxers,
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.UserAgent("pilot/" + Version),
+		libp2p.Ping(true),
+	}
+	if cfg.Anchor {
+		opts = append(opts, libp2p.ForceReachabilityPublic(), libp2p.EnableNATService())
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		cm.Close()
+		rm.Close()
+		return nil, fmt.Errorf("node: start libp2p host on %v: %w", cfg.ListenAddrs, err)
+	}
+	return h, nil
+}

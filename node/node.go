@@ -1,0 +1,305 @@
+// Package node is a Pilot node: its identity, libp2p host, Badger store,
+// DHT, LAN discovery and local API, with one lifecycle (New, Start, Close,
+// Wait). It is the library behind the `pilot` command; another Go program
+// can embed a node directly:
+//
+//	n, err := node.New(node.DaemonConfig(""))
+//	if err != nil { ... }
+//	if err := n.Start(ctx); err != nil { ... }
+//	defer n.Close()
+//	rec, err := n.Resolve(ctx, addressing.MustParse("3f2a.91c0.7d14"))
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/pilot-agents/pilot/addressing"
+	"github.com/pilot-agents/pilot/dht"
+	"github.com/pilot-agents/pilot/dht/badgerds"
+	"github.com/pilot-agents/pilot/node/localapi"
+)
+
+// Node is one Pilot agent on the network. Its methods are safe for
+// concurrent use once Start has returned.
+type Node struct {
+	cfg       Config
+	priv      crypto.PrivKey
+	addr      addressing.Addr
+	id        peer.ID
+	bootstrap []peer.AddrInfo
+	dhtMode   dht.Mode
+
+	started   atomic.Bool
+	startedAt time.Time
+	db        *badger.DB
+	host      host.Host
+	dht       *dht.DHT
+	mdns      interface{ Close() error }
+	api       *localapi.Server
+
+	reachability atomic.Value // string
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{}
+}
+
+// New checks cfg and loads (or creates) the node's identity. Nothing
+// touches the network until Start.
+func New(cfg Config) (*Node, error) {
+	cfg.applyDefaults()
+	boot, err := parseBootstrap(cfg.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := ChooseDHTMode(cfg, boot)
+	if err != nil {
+		return nil, err
+	}
+	var priv crypto.PrivKey
+	if cfg.InMemory {
+		priv, _, err = crypto.GenerateEd25519Key(nil)
+		if err != nil {
+			return nil, fmt.Errorf("node: generate identity: %w", err)
+		}
+	} else {
+		if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+			return nil, fmt.Errorf("node: home %s: %w", cfg.Home, err)
+		}
+		if priv, err = LoadOrCreateIdentity(cfg.Home); err != nil {
+			return nil, err
+		}
+	}
+	return newWithKey(cfg, priv, boot, mode)
+}
+
+// NewWithIdentity is New with a given key instead of the key file (for
+// tests and programs that manage keys themselves).
+func NewWithIdentity(cfg Config, priv crypto.PrivKey) (*Node, error) {
+	cfg.applyDefaults()
+	boot, err := parseBootstrap(cfg.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := ChooseDHTMode(cfg, boot)
+	if err != nil {
+		return nil, err
+	}
+	return newWithKey(cfg, priv, boot, mode)
+}
+
+func newWithKey(cfg Config, priv crypto.PrivKey, boot []peer.AddrInfo, mode dht.Mode) (*Node, error) {
+	if priv.Type() != crypto.Ed25519 {
+		return nil, errors.New("node: identity must be an Ed25519 key")
+	}
+	a, err := addressing.FromPublicKey(priv.GetPublic())
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	id, err := peer.IDFromPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("node: peer ID: %w", err)
+	}
+	n := &Node{cfg: cfg, priv: priv, addr: a, id: id, bootstrap: boot, dhtMode: mode, closed: make(chan struct{})}
+	n.reachability.Store("unknown")
+	return n, nil
+}
+
+// Start opens the store, starts the host, the DHT, mDNS and the local API,
+// and connects to the bootstrap peers. It does not block on the network
+// beyond BootstrapTimeout. On error everything started is stopped again.
+func (n *Node) Start(ctx context.Context) (err error) {
+	if !n.started.CompareAndSwap(false, true) {
+		return errors.New("node: already started")
+	}
+	n.startedAt = time.Now()
+	var runCtx context.Context
+	runCtx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+
+	if n.db, err = openStore(n.cfg.Home, n.cfg.InMemory); err != nil {
+		return err
+	}
+	if n.host, err = newHost(&n.cfg, n.priv); err != nil {
+		return err
+	}
+	if err := n.watchReachability(runCtx); err != nil {
+		return err
+	}
+	n.dht, err = dht.New(n.host, n.priv, dht.Config{
+		ProtocolPrefix:    n.cfg.ProtocolPrefix,
+		Mode:              n.dhtMode,
+		Bootstrap:         n.bootstrap,
+		Datastore:         badgerds.New(n.db, "/dht"),
+		RepublishInterval: n.cfg.RepublishInterval,
+		ResolveTimeout:    n.cfg.ResolveTimeout,
+		ResolveQuorum:     n.cfg.ResolveQuorum,
+	})
+	if err != nil {
+		return err
+	}
+	n.connectBootstrap(ctx)
+	if err := n.dht.Start(runCtx); err != nil {
+		return err
+	}
+	if n.cfg.MDNS {
+		if n.mdns, err = startMDNS(runCtx, n.host, n.cfg.MDNSService, &n.wg); err != nil {
+			return err
+		}
+	}
+	n.wg.Add(1)
+	go n.gcStore(runCtx)
+	if n.cfg.APISocket != "" {
+		if n.api, err = localapi.Listen(n.cfg.APISocket, apiBackend{n}); err != nil {
+			return err
+		}
+	}
+	log.Infow("node started", "addr", n.addr, "peer", n.id, "dht", n.dhtMode, "listen", n.host.Addrs())
+	return nil
+}
+
+// Close stops everything Start started, in reverse order, and waits for
+// every goroutine. It is idempotent and safe to call on a node that never
+// started.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		var errs []error
+		if n.api != nil {
+			errs = append(errs, n.api.Close())
+		}
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.mdns != nil {
+			errs = append(errs, n.mdns.Close())
+		}
+		if n.dht != nil {
+			errs = append(errs, n.dht.Close())
+		}
+		if n.host != nil {
+			errs = append(errs, n.host.Close())
+		}
+		n.wg.Wait()
+		if n.db != nil {
+			errs = append(errs, n.db.Close())
+		}
+		n.closeErr = errors.Join(errs...)
+		close(n.closed)
+	})
+	return n.closeErr
+}
+
+// Wait blocks until the node is closed and returns Close's error.
+func (n *Node) Wait() error {
+	<-n.closed
+	return n.closeErr
+}
+
+// Done is closed when the node has closed.
+func (n *Node) Done() <-chan struct{} { return n.closed }
+
+// Addr is the node's Pilot address.
+func (n *Node) Addr() addressing.Addr { return n.addr }
+
+// PeerID is the node's libp2p peer ID.
+func (n *Node) PeerID() peer.ID { return n.id }
+
+// Host is the libp2p host (nil before Start).
+func (n *Node) Host() host.Host { return n.host }
+
+// DHT is the node's DHT (nil before Start).
+func (n *Node) DHT() *dht.DHT { return n.dht }
+
+// Store is the node's Badger database (nil before Start).
+func (n *Node) Store() *badger.DB { return n.db }
+
+// Config returns the configuration in effect, defaults applied.
+func (n *Node) Config() Config { return n.cfg }
+
+// FirstNode reports whether the node started without bootstrap peers: the
+// first node of a new mesh.
+func (n *Node) FirstNode() bool { return len(n.bootstrap) == 0 }
+
+// Reachability is what AutoNAT says of the node: "public", "private" or
+// "unknown".
+func (n *Node) Reachability() string { return n.reachability.Load().(string) }
+
+// JoinAddrs are the node's listen multiaddrs with /p2p/<peer ID>: what
+// others pass to --bootstrap.
+func (n *Node) JoinAddrs() []string {
+	if n.host == nil {
+		return nil
+	}
+	info := peer.AddrInfo{ID: n.id, Addrs: n.host.Addrs()}
+	mas, err := peer.AddrInfoToP2pAddrs(&info)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(mas))
+	for _, m := range mas {
+		out = append(out, m.String())
+	}
+	return out
+}
+
+// connectBootstrap dials every bootstrap peer in parallel, each within
+// BootstrapTimeout; failures are logged, the DHT keeps retrying later.
+func (n *Node) connectBootstrap(ctx context.Context) {
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for _, ai := range n.bootstrap {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, n.cfg.BootstrapTimeout)
+			defer cancel()
+			if err := n.host.Connect(cctx, ai); err != nil {
+				log.Warnw("bootstrap peer unreachable", "peer", ai.ID, "err", err)
+				return
+			}
+			n.host.ConnManager().Protect(ai.ID, "pilot-bootstrap")
+			ok.Add(1)
+		})
+	}
+	wg.Wait()
+	if len(n.bootstrap) > 0 && ok.Load() == 0 {
+		log.Warnw("no bootstrap peer reachable; the DHT will keep trying", "tried", len(n.bootstrap))
+	}
+}
+
+// gcStore runs Badger's value-log garbage collection now and then.
+func (n *Node) gcStore(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for n.db.RunValueLogGC(0.5) == nil && ctx.Err() == nil {
+			}
+		}
+	}
+}
+
+// isConnected reports whether there is a usable connection to p.
+func (n *Node) isConnected(p peer.ID) bool {
+	return n.host.Network().Connectedness(p) == network.Connected
+}
