@@ -14,10 +14,15 @@ import (
 // startMesh starts n testnet nodes on loopback; node 0 is the first node
 // and every other node bootstraps from it. Nodes are closed at cleanup.
 func startMesh(tb testing.TB, n int) []*Node {
+	return startMeshWith(tb, n, TestnetConfig)
+}
+
+// startMeshWith is startMesh with another base configuration.
+func startMeshWith(tb testing.TB, n int, base func() Config) []*Node {
 	tb.Helper()
 	ctx := context.Background()
 	nodes := make([]*Node, n)
-	first, err := New(TestnetConfig())
+	first, err := New(base())
 	require.NoError(tb, err)
 	require.NoError(tb, first.Start(ctx))
 	nodes[0] = first
@@ -28,7 +33,7 @@ func startMesh(tb testing.TB, n int) []*Node {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := 1; i < n; i++ {
-		cfg := TestnetConfig()
+		cfg := base()
 		cfg.Bootstrap = join
 		nd, err := New(cfg)
 		require.NoError(tb, err)
@@ -126,6 +131,33 @@ func TestResolveUnknownAddressIsNotFoundInBoundedTime(t *testing.T) {
 	_, err := nodes[1].Resolve(ctx, mustAddr("0000.0000.0001"))
 	require.ErrorIs(t, err, dhtErrNotFound)
 	require.NoError(t, ctx.Err(), "resolution must end on its own, not by our deadline")
+	for _, nd := range nodes {
+		require.NoError(t, nd.Close())
+	}
+}
+
+// TestPrivateLoopbackMeshFormsWorkingDHT: nodes that are neither anchors
+// nor --public, all on loopback (no public node anywhere), must still form
+// a DHT that answers queries, not a mesh of clients that fails every one
+// with "failed to find any peer in table".
+func TestPrivateLoopbackMeshFormsWorkingDHT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	defer goleak.VerifyNone(t, leakOptions()...)
+	nodes := startMeshWith(t, 5, func() Config {
+		cfg := TestnetConfig()
+		cfg.Public, cfg.DHTMode = false, "" // the daemon's defaults
+		return cfg
+	})
+	ctx := context.Background()
+	for _, nd := range nodes {
+		require.Equal(t, "server", string(nd.DHT().Mode()))
+	}
+	for i, from := range nodes {
+		to := nodes[(i+1)%len(nodes)]
+		eventually(t, 30*time.Second, func() error { _, err := from.Resolve(ctx, to.Addr()); return err })
+	}
 	for _, nd := range nodes {
 		require.NoError(t, nd.Close())
 	}
