@@ -161,8 +161,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.cfg.MDNS {
-		if n.mdns, err = startMDNS(runCtx, n.host, n.cfg.MDNSService, &n.wg); err != nil {
-			return err
+		// A machine with no multicast-capable interface (a container, a
+		// namespace with only loopback) cannot do mDNS; the node is still
+		// useful through --bootstrap, so this is a warning, not a failure.
+		if svc, err := startMDNS(runCtx, n.host, n.cfg.MDNSService, &n.wg); err != nil {
+			log.Warnw("LAN discovery (mDNS) unavailable; join others with --bootstrap", "err", err)
+		} else {
+			n.mdns = svc
 		}
 	}
 	n.wg.Add(1)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	logging "github.com/ipfs/go-log/v2"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/spf13/cobra"
@@ -104,6 +105,12 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 		return localapi.Errorf(localapi.CodeInternal, "pass a writable --home", "create home %s: %v", cfg.Home, err)
 	}
 
+	if os.Getenv("GOLOG_LOG_LEVEL") == "" {
+		// A daemon's operator wants Pilot's own warnings and milestones on
+		// stderr; go-log's default (errors only) would hide "no bootstrap
+		// peer reachable". GOLOG_LOG_LEVEL overrides this.
+		_ = logging.SetLogLevelRegex("^pilot/", "info")
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(cfg)
