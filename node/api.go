@@ -125,6 +125,22 @@ func (b apiBackend) Peers(ctx context.Context) (localapi.Peers, error) {
 	return out, nil
 }
 
+func (b apiBackend) Unpin(ctx context.Context, address string) (localapi.Unpinned, error) {
+	a, err := parseAddr(address)
+	if err != nil {
+		return localapi.Unpinned{}, err
+	}
+	id, removed, err := b.n.Unpin(ctx, a)
+	if err != nil {
+		return localapi.Unpinned{}, apiError(err)
+	}
+	out := localapi.Unpinned{Address: a.String(), Removed: removed}
+	if removed {
+		out.PeerID = id.String()
+	}
+	return out, nil
+}
+
 func parseAddr(s string) (addressing.Addr, error) {
 	a, err := addressing.Parse(s)
 	if err != nil {

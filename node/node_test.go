@@ -106,6 +106,13 @@ func TestRestartKeepsIdentityRecordsAndPins(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok, "pin survives restart")
 	require.Equal(t, other.PeerID(), pin.PeerID)
+	was, removed, err := n2.Unpin(ctx, other.Addr())
+	require.NoError(t, err)
+	require.True(t, removed)
+	require.Equal(t, other.PeerID(), was)
+	_, removed, err = n2.Unpin(ctx, other.Addr())
+	require.NoError(t, err)
+	require.False(t, removed, "nothing left to unpin")
 
 	// The DHT record the node stored for the other node is still there.
 	val, err := n2.DHT().Kad().GetValue(ctx, dht.AddrKey(other.Addr()), routing.Offline)

@@ -69,6 +69,23 @@ func (n *Node) Connect(ctx context.Context, a addressing.Addr) (peer.ID, error) 
 	return ai.ID, nil
 }
 
+// Unpin removes the pin for a, so the next resolution pins whichever peer
+// the DHT then names. It returns the peer that was pinned, if any.
+func (n *Node) Unpin(ctx context.Context, a addressing.Addr) (peer.ID, bool, error) {
+	if err := n.running(); err != nil {
+		return "", false, err
+	}
+	p, ok, err := n.dht.Pins().Get(ctx, a)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if err := n.dht.Pins().Remove(ctx, a); err != nil {
+		return "", false, err
+	}
+	log.Warnw("pin removed", "addr", a, "peer", p.PeerID)
+	return p.PeerID, true, nil
+}
+
 // PingStats is the outcome of Ping.
 type PingStats struct {
 	Addr     addressing.Addr

@@ -32,7 +32,7 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot context", "pilot id", "pilot peers", "pilot ping", "pilot resolve", "pilot status", "pilot up"}
+	want := []string{"pilot context", "pilot id", "pilot peers", "pilot ping", "pilot resolve", "pilot status", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
@@ -131,6 +131,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"resolve": localapi.Resolved{},
 		"ping":    localapi.PingResult{},
 		"peers":   localapi.Peers{Peers: []localapi.Peer{{}}},
+		"unpin":   localapi.Unpinned{},
 		"context": catalogue{},
 	}
 	root := newRootCmd(&app{})

@@ -15,6 +15,7 @@ func TestInvalidAddressNeedsNoDaemon(t *testing.T) {
 		{"resolve", "zzzz", "--json"},
 		{"resolve", "3f2a.91c0.7d1g", "--json"},
 		{"--json", "ping", "3f2a-91c0-7d14"},
+		{"unpin", "nope", "--json"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			env := wantError(t, cli(t, home, args...), localapi.CodeInvalidArgument, exitUsage)

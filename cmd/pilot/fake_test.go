@@ -70,6 +70,10 @@ func (f *fakeBackend) Ping(_ context.Context, req localapi.PingRequest) (localap
 
 func (f *fakeBackend) Peers(context.Context) (localapi.Peers, error) { return fakePeers, nil }
 
+func (f *fakeBackend) Unpin(_ context.Context, address string) (localapi.Unpinned, error) {
+	return localapi.Unpinned{Address: address, PeerID: fakeID.PeerID, Removed: true}, nil
+}
+
 // startFake serves f on a fresh home and returns the home.
 func startFake(t *testing.T, f *fakeBackend) string {
 	t.Helper()
@@ -96,6 +100,7 @@ func TestFakeDaemonJSON(t *testing.T) {
 	check([]string{"status"}, fakeStatus, &localapi.Status{})
 	check([]string{"resolve", "0A0B0C0D0E0F"}, fakeResolved, &localapi.Resolved{})
 	check([]string{"peers"}, fakePeers, &localapi.Peers{})
+	check([]string{"unpin", "0A0B0C0D0E0F"}, localapi.Unpinned{Address: "0a0b.0c0d.0e0f", PeerID: fakeID.PeerID, Removed: true}, &localapi.Unpinned{})
 	var ping localapi.PingResult
 	wantOK(t, cli(t, home, "ping", "0a0b.0c0d.0e0f", "--count", "5", "--json"), &ping)
 	if len(ping.RTTsMs) != 5 || ping.Path != "direct" {
@@ -123,6 +128,7 @@ func TestFakeDaemonText(t *testing.T) {
 			"bootstrap:          (none)\n", "addrs:              /ip4/127.0.0.1/tcp/4410/p2p/12D3KooWFake\n                    /ip4/127.0.0.1/udp/4410/quic-v1/p2p/12D3KooWFake\n"}},
 		{[]string{"resolve", "0a0b.0c0d.0e0f"}, []string{"pinned:  yes\nseq:     7\naddrs:   /ip4/127.0.0.1/tcp/5000\n"}},
 		{[]string{"ping", "0a0b.0c0d.0e0f"}, []string{"ping 0a0b.0c0d.0e0f (12D3KooWOther)\nseq=1 time=1.000 ms\nseq=2 time=2.000 ms\nseq=3 time=1.000 ms\n3 sent, 3 received, 0% loss; min/avg/max = 1.000/1.500/2.000 ms\npath: direct via /ip4/127.0.0.1/tcp/5000\n"}},
+		{[]string{"unpin", "0a0b.0c0d.0e0f"}, []string{"unpinned 0a0b.0c0d.0e0f (was 12D3KooWFake)\n"}},
 		{[]string{"peers"}, []string{"ADDRESS         PEER_ID        DIRECTION  PATH    TRANSPORT  REMOTE_ADDR\n0a0b.0c0d.0e0f  12D3KooWOther  outbound   direct  tcp        /ip4/127.0.0.1/tcp/5000\n"}},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {

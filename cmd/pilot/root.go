@@ -88,6 +88,7 @@ catalogue as JSON, for agents.`,
 		newResolveCmd(a),
 		newPingCmd(a),
 		newPeersCmd(a),
+		newUnpinCmd(a),
 		newContextCmd(a),
 	)
 	for _, c := range root.Commands() {

@@ -66,6 +66,12 @@ func (c *Client) Peers(ctx context.Context) (Peers, error) {
 	return v, c.do(ctx, http.MethodGet, "/v1/peers", nil, &v)
 }
 
+// Unpin calls DELETE /v1/pins/{addr}.
+func (c *Client) Unpin(ctx context.Context, address string) (Unpinned, error) {
+	var v Unpinned
+	return v, c.do(ctx, http.MethodDelete, "/v1/pins/"+url.PathEscape(address), nil, &v)
+}
+
 // do sends one request and decodes the envelope; errors are always *Error.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader

@@ -29,6 +29,9 @@ func (echoBackend) Ping(_ context.Context, r PingRequest) (PingResult, error) {
 	return PingResult{Address: r.Address, Sent: r.Count}, nil
 }
 func (echoBackend) Peers(context.Context) (Peers, error) { return Peers{}, context.DeadlineExceeded }
+func (echoBackend) Unpin(_ context.Context, a string) (Unpinned, error) {
+	return Unpinned{Address: a, Removed: true}, nil
+}
 
 func TestClientServerRoundTrip(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "pilot.sock")
@@ -46,6 +49,10 @@ func TestClientServerRoundTrip(t *testing.T) {
 	r, err := c.Ping(ctx, PingRequest{Address: "x", Count: 4})
 	require.NoError(t, err)
 	require.Equal(t, 4, r.Sent)
+
+	u, err := c.Unpin(ctx, "3f2a.91c0.7d14")
+	require.NoError(t, err)
+	require.True(t, u.Removed)
 
 	_, err = c.Status(ctx)
 	require.Equal(t, CodeNotFound, AsError(err).Code)
@@ -76,7 +83,7 @@ func FuzzHandler(f *testing.F) {
 		if _, err := url.ParseRequestURI(path); err != nil {
 			return // not a request the HTTP server would hand to the handler
 		}
-		for _, method := range []string{http.MethodGet, http.MethodPost} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 			req := httptest.NewRequest(method, "http://pilot"+path, strings.NewReader(body))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)

@@ -122,6 +122,10 @@ func NewHandler(b Backend) http.Handler {
 		v, err := b.Peers(r.Context())
 		respond(w, v, err)
 	})
+	mux.HandleFunc("DELETE /v1/pins/{addr}", func(w http.ResponseWriter, r *http.Request) {
+		v, err := b.Unpin(r.Context(), r.PathValue("addr"))
+		respond(w, v, err)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "the CLI and the daemon may be different versions", "no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -83,6 +83,13 @@ type Peers struct {
 	Peers []Peer `json:"peers"`
 }
 
+// Unpinned answers `pilot unpin`.
+type Unpinned struct {
+	Address string `json:"address"`
+	PeerID  string `json:"peer_id"` // the peer that was pinned; "" if none was
+	Removed bool   `json:"removed"`
+}
+
 // Backend is what the server exposes; the daemon's node implements it.
 // Methods are called concurrently from HTTP handler goroutines and must be
 // safe for that; returned errors should be *Error where a code is known.
@@ -92,4 +99,5 @@ type Backend interface {
 	Resolve(ctx context.Context, address string) (Resolved, error)
 	Ping(ctx context.Context, req PingRequest) (PingResult, error)
 	Peers(ctx context.Context) (Peers, error)
+	Unpin(ctx context.Context, address string) (Unpinned, error)
 }
