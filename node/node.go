@@ -62,11 +62,7 @@ type Node struct {
 // touches the network until Start.
 func New(cfg Config) (*Node, error) {
 	cfg.applyDefaults()
-	boot, err := parseBootstrap(cfg.Bootstrap)
-	if err != nil {
-		return nil, err
-	}
-	mode, err := ChooseDHTMode(cfg, boot)
+	boot, mode, err := checkConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -91,15 +87,25 @@ func New(cfg Config) (*Node, error) {
 // tests and programs that manage keys themselves).
 func NewWithIdentity(cfg Config, priv crypto.PrivKey) (*Node, error) {
 	cfg.applyDefaults()
-	boot, err := parseBootstrap(cfg.Bootstrap)
-	if err != nil {
-		return nil, err
-	}
-	mode, err := ChooseDHTMode(cfg, boot)
+	boot, mode, err := checkConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return newWithKey(cfg, priv, boot, mode)
+}
+
+// checkConfig validates what New can check without side effects, so a bad
+// configuration never creates a key file.
+func checkConfig(cfg Config) ([]peer.AddrInfo, dht.Mode, error) {
+	boot, err := parseBootstrap(cfg.Bootstrap)
+	if err != nil {
+		return nil, "", err
+	}
+	mode, err := ChooseDHTMode(cfg, boot)
+	if err != nil {
+		return nil, "", err
+	}
+	return boot, mode, nil
 }
 
 func newWithKey(cfg Config, priv crypto.PrivKey, boot []peer.AddrInfo, mode dht.Mode) (*Node, error) {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	ds "github.com/ipfs/go-datastore"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/stretchr/testify/require"
@@ -184,6 +186,16 @@ func TestBadConfig(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+	secp, _, err := crypto.GenerateSecp256k1Key(rand.Reader)
+	require.NoError(t, err)
+	_, err = NewWithIdentity(TestnetConfig(), secp)
+	require.ErrorContains(t, err, "Ed25519")
+	ed, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	require.NoError(t, err)
+	withKey, err := NewWithIdentity(TestnetConfig(), ed)
+	require.NoError(t, err)
+	require.True(t, withKey.Addr().Matches(ed.GetPublic()))
+
 	cfg := TestnetConfig()
 	cfg.ConnHigh = 100000
 	n, err := New(cfg)

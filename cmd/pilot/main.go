@@ -1,4 +1,4 @@
-// Command pilot is the Pilot CLI: `pilot up` runs a node as a daemon, and the
+// Package main is the pilot command, the Pilot CLI: `pilot up` runs a node as a daemon, and the
 // other subcommands (id, status, resolve, ping, peers) are thin clients of
 // that daemon's local API on the Unix socket <home>/pilot.sock.
 //
