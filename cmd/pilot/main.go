@@ -1,6 +1,7 @@
-// Package main is the pilot command, the Pilot CLI: `pilot up` runs a node as a daemon, and the
-// other subcommands (id, status, resolve, ping, peers) are thin clients of
-// that daemon's local API on the Unix socket <home>/pilot.sock.
+// Package main is the pilot command, the Pilot CLI: `pilot up` runs a node
+// as a daemon, and the other subcommands (id, status, resolve, ping, peers,
+// unpin) are thin clients of that daemon's local API on the Unix socket
+// <home>/pilot.sock.
 //
 // Every command takes --json. On success it prints exactly one line
 // {"status":"ok","data":{…}} on stdout; on failure one line
