@@ -4,7 +4,11 @@
 // (trust on first use) that tie an address to the first peer seen behind it.
 //
 // An address record lives under "/pilot/addr/<12 hex>"; its value is a
-// libp2p signed envelope holding a PeerRecord. See docs/dht.md.
+// libp2p signed envelope holding a PeerRecord. A profile record (hostname,
+// tags, public ports, version) lives under "/pilot/profile/<12 hex>", and
+// provider records on the CIDs of "pilot:name:<name>" and "pilot:tag:<tag>"
+// point at claimants that FindName and FindTag verify against their signed
+// profiles. See docs/dht.md.
 package dht
 
 import (
@@ -127,6 +131,8 @@ type DHT struct {
 	mu        sync.Mutex
 	lastSeq   uint64
 	published publishState
+
+	profile profileState // the node's own profile (names.go)
 }
 
 // New creates the DHT on h, whose identity key is priv. It starts kad-dht's

@@ -103,7 +103,8 @@ func (d *DHT) publish(ctx context.Context) bool {
 	d.mu.Unlock()
 
 	err := d.putRecord(ctx, addrs, seq)
-	reached := err == nil && d.RoutingTableSize() > 0
+	perr := d.publishProfile(ctx) // profile record and name/tag providers, if set
+	reached := err == nil && perr == nil && d.RoutingTableSize() > 0
 	d.mu.Lock()
 	d.published = publishState{At: time.Now(), Seq: seq, Addrs: len(addrs), Err: err, Reached: reached}
 	d.mu.Unlock()

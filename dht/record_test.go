@@ -89,7 +89,7 @@ func TestValidatorRejects(t *testing.T) {
 		{"too many addrs", AddrKey(a), manyAddrs, "multiaddrs, over"},
 		{"uppercase key", "/pilot/addr/" + "ABCDEF012345", signed(t, priv, seq), "lowercase"},
 		{"dotted key", "/pilot/addr/" + a.String(), signed(t, priv, seq), "lowercase"},
-		{"unknown record type", "/pilot/profile/" + a.Hex(), signed(t, priv, seq), "unknown record type"},
+		{"unknown record type", "/pilot/nosuch/" + a.Hex(), signed(t, priv, seq), "unknown record type"},
 	}
 	v := &Validator{Now: func() time.Time { return now }}
 	for _, tt := range tests {

@@ -46,6 +46,13 @@ func (v *Validator) Validate(key string, value []byte) error {
 		}
 		v.claims.note(rec.Addr, rec.PeerID)
 		return nil
+	case strings.HasPrefix(key, profilePrefix):
+		rec, err := DecodeProfileRecord(key, value, v.now())
+		if err != nil {
+			return err
+		}
+		v.claims.note(rec.Addr, rec.PeerID)
+		return nil
 	default:
 		return fmt.Errorf("%w: unknown record type in key %q", ErrInvalidRecord, key)
 	}
@@ -58,15 +65,15 @@ func (v *Validator) Select(key string, values [][]byte) (int, error) {
 	best, bestSeq := -1, uint64(0)
 	now := v.now()
 	for i, val := range values {
-		rec, err := DecodeAddrRecord(key, val, now)
+		rec, err := decodeClaim(key, val, now)
 		if err != nil {
 			continue
 		}
-		v.claims.note(rec.Addr, rec.PeerID)
+		v.claims.note(rec.addr, rec.peer)
 		switch {
-		case best < 0, rec.Seq > bestSeq:
-			best, bestSeq = i, rec.Seq
-		case rec.Seq == bestSeq && bytes.Compare(val, values[best]) < 0:
+		case best < 0, rec.seq > bestSeq:
+			best, bestSeq = i, rec.seq
+		case rec.seq == bestSeq && bytes.Compare(val, values[best]) < 0:
 			best = i
 		}
 	}
@@ -74,6 +81,29 @@ func (v *Validator) Select(key string, values [][]byte) (int, error) {
 		return 0, fmt.Errorf("%w: none of %d values for %q is valid", ErrInvalidRecord, len(values), key)
 	}
 	return best, nil
+}
+
+// claim is what Select needs of any Pilot record.
+type claim struct {
+	addr addressing.Addr
+	peer peer.ID
+	seq  uint64
+}
+
+// decodeClaim validates value by the record type its key names.
+func decodeClaim(key string, value []byte, now time.Time) (claim, error) {
+	if strings.HasPrefix(key, profilePrefix) {
+		rec, err := DecodeProfileRecord(key, value, now)
+		if err != nil {
+			return claim{}, err
+		}
+		return claim{rec.Addr, rec.PeerID, rec.Seq}, nil
+	}
+	rec, err := DecodeAddrRecord(key, value, now)
+	if err != nil {
+		return claim{}, err
+	}
+	return claim{rec.Addr, rec.PeerID, rec.Seq}, nil
 }
 
 // Claimants returns the distinct peers this node has seen holding valid
