@@ -19,7 +19,7 @@ import (
 // yamux, and resource and connection managers sized from cfg. Passing any
 // transport drops go-libp2p's defaults, so every transport is listed here
 // on purpose (no websocket, WebTransport or WebRTC).
-func newHost(cfg *Config, priv crypto.PrivKey) (host.Host, error) {
+func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	concrete := limits.Scale(cfg.ResourceMemory, cfg.ResourceFDs)
@@ -55,6 +55,7 @@ func newHost(cfg *Config, priv crypto.PrivKey) (host.Host, error) {
 	if cfg.Anchor {
 		opts = append(opts, libp2p.ForceReachabilityPublic(), libp2p.EnableNATService())
 	}
+	opts = append(opts, privacyOptions(cfg, keeper)...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cm.Close()

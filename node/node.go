@@ -29,6 +29,7 @@ import (
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/dht/badgerds"
 	"github.com/pilot-agents/pilot/node/localapi"
+	"github.com/pilot-agents/pilot/node/ports"
 )
 
 // Node is one Pilot agent on the network. Its methods are safe for
@@ -48,6 +49,9 @@ type Node struct {
 	dht       *dht.DHT
 	mdns      interface{ Close() error }
 	api       *localapi.Server
+	ports     *ports.Mux
+	policy    *portPolicy
+	trust     trustStore
 
 	reachability atomic.Value // string
 
@@ -144,9 +148,25 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.db, err = openStore(n.cfg.Home, n.cfg.InMemory); err != nil {
 		return err
 	}
-	if n.host, err = newHost(&n.cfg, n.priv); err != nil {
+	keeper := newRelayKeeper(n.bootstrap)
+	if n.host, err = newHost(&n.cfg, n.priv, keeper); err != nil {
 		return err
 	}
+	if n.cfg.private() {
+		keeper.h = n.host
+		keeper.run(runCtx, &n.wg)
+	}
+	if n.policy, err = newPortPolicy(n.db, n.trusted); err != nil {
+		return err
+	}
+	n.ports = ports.New(n.host, n.policy)
+	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
+	echo, err := n.ports.Listen(ports.PortEcho)
+	if err != nil {
+		return err
+	}
+	n.wg.Add(1)
+	go n.serveEcho(echo)
 	if err := n.watchReachability(runCtx); err != nil {
 		return err
 	}
@@ -202,6 +222,9 @@ func (n *Node) Close() error {
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
 		}
+		if n.ports != nil {
+			errs = append(errs, n.ports.Close())
+		}
 		if n.dht != nil {
 			errs = append(errs, n.dht.Close())
 		}
@@ -253,13 +276,14 @@ func (n *Node) FirstNode() bool { return len(n.bootstrap) == 0 }
 // "unknown".
 func (n *Node) Reachability() string { return n.reachability.Load().(string) }
 
-// JoinAddrs are the node's listen multiaddrs with /p2p/<peer ID>: what
-// others pass to --bootstrap.
+// JoinAddrs are the node's direct listen multiaddrs with /p2p/<peer ID>:
+// what others pass to --bootstrap. A private node does not publish them;
+// showing them to its own operator, who decides whom to give them, is fine.
 func (n *Node) JoinAddrs() []string {
 	if n.host == nil {
 		return nil
 	}
-	info := peer.AddrInfo{ID: n.id, Addrs: n.host.Addrs()}
+	info := peer.AddrInfo{ID: n.id, Addrs: directAddrs(n.host)}
 	mas, err := peer.AddrInfoToP2pAddrs(&info)
 	if err != nil {
 		return nil
@@ -313,4 +337,17 @@ func (n *Node) gcStore(ctx context.Context) {
 // isConnected reports whether there is a usable connection to p.
 func (n *Node) isConnected(p peer.ID) bool {
 	return n.host.Network().Connectedness(p) == network.Connected
+}
+
+// PublishedAddrs are the multiaddrs the node announces to everyone (in
+// identify and the DHT): only relay addresses for a private node.
+func (n *Node) PublishedAddrs() []string {
+	if n.host == nil {
+		return nil
+	}
+	out := make([]string, 0)
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
 }

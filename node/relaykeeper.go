@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// relayKeeper holds circuit relay v2 reservations on a private node's
+// anchors and turns them into the relay addresses the node publishes.
+//
+// Why not go-libp2p's autorelay: autorelay announces a relay only through
+// its public addresses, so on loopback, a LAN or a lab network it reserves
+// and then publishes nothing. Pilot meshes live there too, so the keeper
+// reserves itself (circuitv2 client.Reserve) and builds the addresses from
+// the anchor addresses it was configured with.
+type relayKeeper struct {
+	h       host.Host
+	anchors []peer.AddrInfo
+
+	mu       sync.Mutex
+	circuits map[peer.ID][]ma.Multiaddr
+}
+
+// Reservation timing.
+const (
+	reserveTimeout  = 10 * time.Second
+	reserveMinRetry = time.Second
+	reserveMaxRetry = 5 * time.Minute
+	// renewBefore is how long before expiry a reservation is renewed.
+	renewBefore = 15 * time.Minute
+)
+
+func newRelayKeeper(anchors []peer.AddrInfo) *relayKeeper {
+	return &relayKeeper{anchors: anchors, circuits: make(map[peer.ID][]ma.Multiaddr)}
+}
+
+// addrs are the relay addresses of the live reservations, in a stable
+// order. It serves as the private node's AddrsFactory, so it is called
+// from go-libp2p's goroutines.
+func (k *relayKeeper) addrs() []ma.Multiaddr {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []ma.Multiaddr
+	for _, cs := range k.circuits {
+		out = append(out, cs...)
+	}
+	slices.SortFunc(out, func(a, b ma.Multiaddr) int { return slices.Compare(a.Bytes(), b.Bytes()) })
+	return out
+}
+
+// run keeps one reservation per anchor until ctx ends.
+func (k *relayKeeper) run(ctx context.Context, wg *sync.WaitGroup) {
+	for _, ai := range k.anchors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k.keep(ctx, ai)
+		}()
+	}
+}
+
+func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
+	retry := reserveMinRetry
+	for {
+		rctx, cancel := context.WithTimeout(ctx, reserveTimeout)
+		rsvp, err := client.Reserve(rctx, k.h, ai)
+		cancel()
+		var wait time.Duration
+		if err != nil {
+			k.set(ai.ID, nil)
+			if ctx.Err() == nil {
+				log.Debugw("relay reservation failed", "anchor", ai.ID, "err", err, "retry_in", retry)
+			}
+			wait = retry + time.Duration(rand.Int64N(int64(retry)/4+1))
+			retry = min(2*retry, reserveMaxRetry)
+		} else {
+			k.set(ai.ID, circuitAddrs(ai))
+			log.Infow("relay reservation held", "anchor", ai.ID, "expires", rsvp.Expiration)
+			retry = reserveMinRetry
+			wait = max(time.Until(rsvp.Expiration)-renewBefore, time.Minute)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (k *relayKeeper) set(anchor peer.ID, addrs []ma.Multiaddr) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(addrs) == 0 {
+		delete(k.circuits, anchor)
+		return
+	}
+	k.circuits[anchor] = addrs
+}
+
+// circuitAddrs are "<anchor addr>/p2p/<anchor>/p2p-circuit" for every
+// direct address of the anchor.
+func circuitAddrs(ai peer.AddrInfo) []ma.Multiaddr {
+	suffix, err := ma.NewMultiaddr("/p2p/" + ai.ID.String() + "/p2p-circuit")
+	if err != nil {
+		return nil
+	}
+	var out []ma.Multiaddr
+	for _, a := range ai.Addrs {
+		if !isCircuit(a) {
+			out = append(out, a.Encapsulate(suffix))
+		}
+	}
+	return out
+}
