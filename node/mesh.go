@@ -8,7 +8,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
-	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/pilot-agents/pilot/dht"
 )
@@ -39,11 +38,14 @@ func parseBootstrap(addrs []string) ([]peer.AddrInfo, error) {
 //   - anchors and --public nodes: server;
 //   - the first node of a mesh (no bootstrap): server, or nobody could
 //     ever find a peer in its table;
-//   - a node whose bootstrap peers all sit on loopback or private
-//     (LAN) addresses: server, because AutoNAT can never call such a
-//     mesh public and a mesh of clients fails every query;
-//   - otherwise (joining public anchors from an unknown network): auto,
-//     i.e. client until AutoNAT confirms the node is publicly reachable.
+//   - a private node that joins through bootstrap peers: client. It
+//     publishes only relay addresses, and kad-dht does not run over
+//     relayed (limited) connections, so as a server it would sit in
+//     routing tables where nobody can query it and every lookup touching
+//     it would stall until its timeout.
+//
+// So a mesh where every node is private still works: its first node
+// serves the DHT. A LAN of nodes that should all serve passes --public.
 func ChooseDHTMode(cfg Config, boot []peer.AddrInfo) (dht.Mode, error) {
 	switch cfg.DHTMode {
 	case "server":
@@ -59,14 +61,7 @@ func ChooseDHTMode(cfg Config, boot []peer.AddrInfo) (dht.Mode, error) {
 	if cfg.Anchor || cfg.Public || len(boot) == 0 {
 		return dht.ModeServer, nil
 	}
-	for _, ai := range boot {
-		for _, a := range ai.Addrs {
-			if manet.IsPublicAddr(a) {
-				return dht.ModeAuto, nil
-			}
-		}
-	}
-	return dht.ModeServer, nil
+	return dht.ModeClient, nil
 }
 
 // watchReachability follows AutoNAT's verdict for status.

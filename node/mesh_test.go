@@ -139,7 +139,7 @@ func TestResolveUnknownAddressIsNotFoundInBoundedTime(t *testing.T) {
 // TestPrivateLoopbackMeshFormsWorkingDHT: nodes that are neither anchors
 // nor --public, all on loopback (no public node anywhere), must still form
 // a DHT that answers queries, not a mesh of clients that fails every one
-// with "failed to find any peer in table".
+// with "failed to find any peer in table": the first node serves it.
 func TestPrivateLoopbackMeshFormsWorkingDHT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
@@ -151,8 +151,9 @@ func TestPrivateLoopbackMeshFormsWorkingDHT(t *testing.T) {
 		return cfg
 	})
 	ctx := context.Background()
-	for _, nd := range nodes {
-		require.Equal(t, "server", string(nd.DHT().Mode()))
+	require.Equal(t, "server", string(nodes[0].DHT().Mode()), "the first node serves")
+	for _, nd := range nodes[1:] {
+		require.Equal(t, "client", string(nd.DHT().Mode()), "private joiners are clients")
 	}
 	for i, from := range nodes {
 		to := nodes[(i+1)%len(nodes)]

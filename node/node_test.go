@@ -159,9 +159,11 @@ func TestChooseDHTMode(t *testing.T) {
 		{"first node", Config{}, nil, dht.ModeServer},
 		{"anchor", Config{Anchor: true}, pub, dht.ModeServer},
 		{"public", Config{Public: true}, pub, dht.ModeServer},
-		{"LAN mesh", Config{}, lan, dht.ModeServer},
-		{"loopback mesh", Config{}, loop, dht.ModeServer},
-		{"joining public anchors", Config{}, pub, dht.ModeAuto},
+		{"private node on a LAN", Config{}, lan, dht.ModeClient},
+		{"private node on loopback", Config{}, loop, dht.ModeClient},
+		{"private node joining public anchors", Config{}, pub, dht.ModeClient},
+		{"public LAN node", Config{Public: true}, lan, dht.ModeServer},
+		{"explicit auto", Config{DHTMode: "auto"}, pub, dht.ModeAuto},
 		{"explicit client", Config{DHTMode: "client"}, nil, dht.ModeClient},
 	}
 	for _, tt := range tests {
