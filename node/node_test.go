@@ -67,6 +67,7 @@ func TestRestartKeepsIdentityRecordsAndPins(t *testing.T) {
 
 	cfg := DaemonConfig(home)
 	cfg.ListenAddrs, cfg.MDNS, cfg.APISocket = loopback, false, ""
+	cfg.Public = true // a DHT server, so it holds records for others
 	cfg.Bootstrap = other.JoinAddrs()
 	n, err := New(cfg)
 	require.NoError(t, err)
