@@ -199,7 +199,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.wg.Add(1)
 	go n.gcStore(runCtx)
 	if n.cfg.APISocket != "" {
-		if n.api, err = localapi.Listen(n.cfg.APISocket, apiBackend{n}); err != nil {
+		if n.api, err = localapi.Listen(n.cfg.APISocket, apiBackend{n: n}); err != nil {
 			return err
 		}
 	}

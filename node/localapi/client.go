@@ -91,10 +91,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if isNotRunning(err) {
-			return Errorf(CodeNotRunning, "start the daemon with `pilot up` (or pass the right --home)", "no pilot daemon is running at %s", c.path)
-		}
-		return AsError(fmt.Errorf("local API %s %s: %w", method, path, err))
+		return c.transportError(method, path, err)
 	}
 	defer resp.Body.Close()
 	var env Envelope
@@ -114,6 +111,14 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return Errorf(CodeInternal, "the CLI and the daemon may be different versions", "local API %s %s: bad data: %v", method, path, err)
 	}
 	return nil
+}
+
+// transportError maps a failure to reach the daemon to an *Error.
+func (c *Client) transportError(method, path string, err error) *Error {
+	if isNotRunning(err) {
+		return Errorf(CodeNotRunning, "start the daemon with `pilot up` (or pass the right --home)", "no pilot daemon is running at %s", c.path)
+	}
+	return AsError(fmt.Errorf("local API %s %s: %w", method, path, err))
 }
 
 func isNotRunning(err error) bool {

@@ -3,10 +3,13 @@ package localapi
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,7 +17,7 @@ import (
 )
 
 // echoBackend answers with what it was given.
-type echoBackend struct{}
+type echoBackend struct{ UnimplementedBackend }
 
 func (echoBackend) Identity() Identity {
 	return Identity{Address: "3f2a.91c0.7d14", PeerID: "12D3KooW"}
@@ -99,4 +102,74 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// streamBackend adds streaming and raw streams to echoBackend.
+type streamBackend struct {
+	echoBackend
+	echoAddr string // a TCP echo server standing in for a Pilot port
+}
+
+func (streamBackend) Events(ctx context.Context, emit func(LocalEvent) error) error {
+	for i := range 3 {
+		if err := emit(LocalEvent{Kind: "tick", Detail: map[string]string{"n": strconv.Itoa(i)}}); err != nil {
+			return err
+		}
+	}
+	return Errorf(CodeTimeout, "", "stream ended")
+}
+
+func (b streamBackend) DialPort(ctx context.Context, address string, port uint16) (net.Conn, error) {
+	if port == 0 {
+		return nil, Errorf(CodeTrustRequired, "pilot trust request", "port %d needs trust", port)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", b.echoAddr)
+}
+
+func TestStreamsAndUpgrade(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.(*net.TCPConn).CloseWrite() }()
+		}
+	}()
+	sock := filepath.Join(t.TempDir(), "pilot.sock")
+	s, err := Listen(sock, streamBackend{echoAddr: ln.Addr().String()})
+	require.NoError(t, err)
+	defer s.Close()
+	c := NewClient(sock)
+	defer c.Close()
+	ctx := context.Background()
+
+	var got []string
+	err = c.Events(ctx, func(e LocalEvent) error { got = append(got, e.Detail["n"]); return nil })
+	require.Equal(t, []string{"0", "1", "2"}, got)
+	require.Equal(t, CodeTimeout, AsError(err).Code, "an error after streaming arrives as the last line")
+
+	conn, err := c.Connect(ctx, "3f2a.91c0.7d14", 7)
+	require.NoError(t, err)
+	_, err = conn.Write([]byte("through the socket"))
+	require.NoError(t, err)
+	require.NoError(t, conn.(interface{ CloseWrite() error }).CloseWrite())
+	back, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	require.Equal(t, "through the socket", string(back))
+	conn.Close()
+
+	_, err = c.Connect(ctx, "3f2a.91c0.7d14", 0)
+	require.Equal(t, CodeTrustRequired, AsError(err).Code)
+
+	// Close ends upgraded streams still open.
+	open, err := c.Connect(ctx, "3f2a.91c0.7d14", 7)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = io.ReadAll(open)
+	require.NoError(t, err, "the stream ends (EOF) when the daemon closes")
 }

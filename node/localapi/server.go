@@ -19,6 +19,7 @@ const maxRequestBody = 1 << 20
 // Server serves a Backend on a Unix socket.
 type Server struct {
 	path    string
+	h       *handler
 	ln      net.Listener
 	srv     *http.Server
 	done    chan struct{}
@@ -44,11 +45,13 @@ func Listen(path string, b Backend) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("localapi: chmod %s: %w", path, err)
 	}
+	h := newHandler(b)
 	s := &Server{
 		path: path,
+		h:    h,
 		ln:   ln,
 		srv: &http.Server{
-			Handler:           NewHandler(b),
+			Handler:           h.mux,
 			ReadHeaderTimeout: 5 * time.Second,
 		},
 		done: make(chan struct{}),
@@ -71,6 +74,7 @@ func (s *Server) Close() error {
 	s.closeMu.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
+		s.h.sp.closeAll() // hijacked streams are not the server's any more
 		if err := s.srv.Shutdown(ctx); err != nil {
 			s.srv.Close()
 		}
@@ -96,9 +100,19 @@ func removeStale(path string) error {
 }
 
 // NewHandler returns the HTTP handler for b (exported for tests and for
-// embedding the API in another server).
-func NewHandler(b Backend) http.Handler {
-	mux := http.NewServeMux()
+// embedding the API in another server). Upgraded streams it starts end
+// only when their peers close them.
+func NewHandler(b Backend) http.Handler { return newHandler(b).mux }
+
+type handler struct {
+	b   Backend
+	mux *http.ServeMux
+	sp  splicer
+}
+
+func newHandler(b Backend) *handler {
+	h := &handler{b: b, mux: http.NewServeMux()}
+	mux := h.mux
 	mux.HandleFunc("GET /v1/id", func(w http.ResponseWriter, r *http.Request) {
 		writeOK(w, b.Identity())
 	})
@@ -126,10 +140,11 @@ func NewHandler(b Backend) http.Handler {
 		v, err := b.Unpin(r.Context(), r.PathValue("addr"))
 		respond(w, v, err)
 	})
+	h.sessionRoutes()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "the CLI and the daemon may be different versions", "no API endpoint %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return h
 }
 
 func respond(w http.ResponseWriter, v any, err error) {

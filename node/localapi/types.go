@@ -3,6 +3,7 @@ package localapi
 import (
 	"context"
 	"encoding/json"
+	"net"
 )
 
 // Envelope is the JSON shape of every response, and of the CLI's --json
@@ -93,6 +94,7 @@ type Unpinned struct {
 // Backend is what the server exposes; the daemon's node implements it.
 // Methods are called concurrently from HTTP handler goroutines and must be
 // safe for that; returned errors should be *Error where a code is known.
+// Embed UnimplementedBackend to implement only part of it.
 type Backend interface {
 	Identity() Identity
 	Status(ctx context.Context) (Status, error)
@@ -100,4 +102,37 @@ type Backend interface {
 	Ping(ctx context.Context, req PingRequest) (PingResult, error)
 	Peers(ctx context.Context) (Peers, error)
 	Unpin(ctx context.Context, address string) (Unpinned, error)
+	SessionBackend
+}
+
+// SessionBackend is the session layer: services, trust, ports, tunnels,
+// profile and discovery.
+type SessionBackend interface {
+	Echo(ctx context.Context, req EchoRequest) (EchoResult, error)
+	Send(ctx context.Context, req SendRequest) (SendResult, error)
+	Inbox(ctx context.Context) (InboxList, error)
+	InboxGet(ctx context.Context, id string) (InboxMessage, error)
+	InboxDelete(ctx context.Context, id string) (Deleted, error)
+	Publish(ctx context.Context, req PublishRequest) (Published, error)
+	// Subscribe calls emit for every message on topic until ctx ends or
+	// emit fails; count > 0 stops after that many.
+	Subscribe(ctx context.Context, topic string, count int, emit func(TopicEvent) error) error
+	// Events calls emit for every local event until ctx ends or emit fails.
+	Events(ctx context.Context, emit func(LocalEvent) error) error
+	Trust(ctx context.Context, req TrustRequest) (TrustRecord, error)
+	TrustList(ctx context.Context, pendingOnly bool) (TrustList, error)
+	SetPortPolicy(ctx context.Context, req PortPolicyRequest) (PortInfo, error)
+	Ports(ctx context.Context) (PortList, error)
+	Expose(ctx context.Context, req ExposeRequest) (Tunnel, error)
+	Forward(ctx context.Context, req ForwardRequest) (Tunnel, error)
+	Tunnels(ctx context.Context) (TunnelList, error)
+	CloseTunnel(ctx context.Context, id string) (Tunnel, error)
+	SetProfile(ctx context.Context, req ProfileRequest) (Profile, error)
+	Find(ctx context.Context, req FindRequest) (FindResult, error)
+	// DialPort opens a stream to address:port for `pilot connect`.
+	DialPort(ctx context.Context, address string, port uint16) (net.Conn, error)
+	// AcceptPort opens port and waits for one inbound stream, for
+	// `pilot listen`; the port closes again when ctx ends or a stream is
+	// accepted.
+	AcceptPort(ctx context.Context, port uint16) (net.Conn, error)
 }
