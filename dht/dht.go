@@ -23,10 +23,12 @@ import (
 	dssync "github.com/ipfs/go-datastore/sync"
 	logging "github.com/ipfs/go-log/v2"
 	kaddht "github.com/libp2p/go-libp2p-kad-dht"
+	record "github.com/libp2p/go-libp2p-record"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/multiformats/go-base32"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/pilot-agents/pilot/addressing"
@@ -251,4 +253,19 @@ func (d *DHT) StoredRecords(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// HoldsRecord reports whether this node's own share of the DHT (its
+// datastore, not the network) holds a record under key. It mirrors
+// kad-dht v0.42's value-store key layout: "/<namespace>/<base32 of key>".
+func (d *DHT) HoldsRecord(ctx context.Context, key string) (bool, error) {
+	ns, _, err := record.SplitKey(key)
+	if err != nil {
+		return false, fmt.Errorf("dht: %w", err)
+	}
+	has, err := d.cfg.Datastore.Has(ctx, ds.NewKey("/"+ns+"/"+base32.RawStdEncoding.EncodeToString([]byte(key))))
+	if err != nil {
+		return false, fmt.Errorf("dht: look up %s locally: %w", key, err)
+	}
+	return has, nil
 }

@@ -7,7 +7,10 @@ import (
 
 	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/dht"
+	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/localapi"
+	"github.com/pilot-agents/pilot/node/ports"
+	"github.com/pilot-agents/pilot/node/trust"
 )
 
 // apiBackend serves the local API from a node; it maps errors to the
@@ -167,6 +170,19 @@ func apiError(err error) error {
 		return localapi.Errorf(localapi.CodeNotRunning, "start the daemon with `pilot up`", "%v", err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return localapi.Errorf(localapi.CodeTimeout, "the peer did not answer in time; check `pilot status` and retry", "%v", err)
+	case errors.Is(err, ports.ErrTrustRequired):
+		return localapi.Errorf(localapi.CodeTrustRequired, "ask for trust with `pilot trust request <addr> --message \"why\"`, or have the peer make the port public", "%v", err)
+	case errors.Is(err, ports.ErrPortClosed):
+		return localapi.Errorf(localapi.CodeConnectionFailed, "nothing listens on that port of the peer", "%v", err)
+	case errors.Is(err, ports.ErrInUse):
+		return localapi.Errorf(localapi.CodeInvalidArgument, "pick another port, or stop what uses it", "%v", err)
+	case errors.Is(err, dht.ErrInvalidName), errors.Is(err, dht.ErrInvalidProfile), errors.Is(err, addressing.ErrInvalid),
+		errors.Is(err, gossip.ErrInvalidTopic), errors.Is(err, gossip.ErrTooLarge), errors.Is(err, gossip.ErrEmpty),
+		errors.Is(err, trust.ErrSelf), errors.Is(err, trust.ErrInvalidPeer), errors.Is(err, trust.ErrMessageTooLong),
+		errors.Is(err, trust.ErrInvalidMessage), errors.Is(err, trust.ErrAlreadyTrusted), errors.Is(err, trust.ErrInvalidState):
+		return localapi.Errorf(localapi.CodeInvalidArgument, "see `pilot context` for the command's arguments", "%v", err)
+	case errors.Is(err, trust.ErrNotPending), errors.Is(err, trust.ErrNotFound):
+		return localapi.Errorf(localapi.CodeNotFound, "`pilot trust pending` lists the requests waiting for you", "%v", err)
 	case errors.Is(err, ErrUnreachable):
 		return localapi.Errorf(localapi.CodeConnectionFailed, "the peer was found but could not be reached; it may be offline or behind a NAT", "%v", err)
 	}

@@ -28,8 +28,10 @@ import (
 	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/dht/badgerds"
+	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/node/ports"
+	"github.com/pilot-agents/pilot/node/trust"
 )
 
 // Node is one Pilot agent on the network. Its methods are safe for
@@ -52,6 +54,11 @@ type Node struct {
 	ports     *ports.Mux
 	policy    *portPolicy
 	trust     trustStore
+	trustMgr  *trust.Manager
+	gossip    *gossip.PubSub
+	events    eventHub
+
+	topicRelays topicRelays
 
 	reachability atomic.Value // string
 
@@ -161,6 +168,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.ports = ports.New(n.host, n.policy)
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
+	n.host.Network().Notify(connNotifiee{n})
+	if err := n.startTrust(runCtx); err != nil {
+		return err
+	}
+	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{}); err != nil {
+		return err
+	}
+	n.host.SetStreamHandler(topicRelayProtocol, n.serveTopicRelay)
 	echo, err := n.ports.Listen(ports.PortEcho)
 	if err != nil {
 		return err
@@ -180,6 +195,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		ResolveQuorum:     n.cfg.ResolveQuorum,
 	})
 	if err != nil {
+		return err
+	}
+	if err := n.loadProfile(); err != nil {
 		return err
 	}
 	n.connectBootstrap(ctx)
@@ -224,6 +242,13 @@ func (n *Node) Close() error {
 		}
 		if n.ports != nil {
 			errs = append(errs, n.ports.Close())
+		}
+		if n.trustMgr != nil {
+			errs = append(errs, n.trustMgr.Close())
+		}
+		if n.gossip != nil {
+			n.stopTopicRelays()
+			errs = append(errs, n.gossip.Close())
 		}
 		if n.dht != nil {
 			errs = append(errs, n.dht.Close())

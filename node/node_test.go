@@ -84,8 +84,8 @@ func TestRestartKeepsIdentityRecordsAndPins(t *testing.T) {
 	// other republishes once its table has a peer, so n comes to hold
 	// other's record in its share of the DHT.
 	eventually(t, 30*time.Second, func() error {
-		if c, err := n.DHT().StoredRecords(ctx); err != nil || c < 2 {
-			return fmt.Errorf("%d records stored (want own + other's): %v", c, err)
+		if ok, err := n.DHT().HoldsRecord(ctx, dht.AddrKey(other.Addr())); err != nil || !ok {
+			return fmt.Errorf("other's address record not held yet (%v)", err)
 		}
 		return nil
 	})
@@ -118,6 +118,9 @@ func TestRestartKeepsIdentityRecordsAndPins(t *testing.T) {
 	require.False(t, removed, "nothing left to unpin")
 
 	// The DHT record the node stored for the other node is still there.
+	held, err := n2.DHT().HoldsRecord(ctx, dht.AddrKey(other.Addr()))
+	require.NoError(t, err)
+	require.True(t, held)
 	val, err := n2.DHT().Kad().GetValue(ctx, dht.AddrKey(other.Addr()), routing.Offline)
 	require.NoError(t, err)
 	rec, err := dht.DecodeAddrRecord(dht.AddrKey(other.Addr()), val, time.Now())

@@ -94,7 +94,11 @@ func (n *Node) SetPortPublic(port uint16, public bool) error {
 	if err := n.running(); err != nil {
 		return err
 	}
-	return n.policy.set(port, public)
+	if err := n.policy.set(port, public); err != nil {
+		return err
+	}
+	p, _ := n.dht.Profile() // the profile lists the public ports
+	return n.publishProfile(p)
 }
 
 // PublicPorts lists the ports open to untrusted peers.

@@ -1,0 +1,85 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/pilot-agents/pilot/addressing"
+	"github.com/pilot-agents/pilot/node/trust"
+)
+
+// startTrust runs the trust handshake. It dials peers it is not connected
+// to by resolving their address in the DHT, and turns its events into
+// local events; a new trust relationship also tries a direct path.
+func (n *Node) startTrust(ctx context.Context) error {
+	m, err := trust.New(trust.Config{
+		Host: n.host,
+		Key:  n.priv,
+		DB:   n.db,
+		Dial: func(ctx context.Context, p peer.ID) error {
+			a, err := addressing.FromPeerID(p)
+			if err != nil {
+				return err
+			}
+			id, err := n.Connect(ctx, a)
+			if err != nil {
+				return err
+			}
+			if id != p {
+				return fmt.Errorf("node: %s resolves to %s, not %s", a, id, p)
+			}
+			return nil
+		},
+		OnEvent: func(e trust.Event) {
+			detail := map[string]string{"direction": e.Direction}
+			if e.Message != "" {
+				detail["message"] = e.Message
+			}
+			n.events.publish(LocalEvent{Kind: "trust_" + e.Kind, Peer: e.Peer, At: e.At, Detail: detail})
+			if e.Kind == trust.EventTrusted {
+				n.wg.Add(1)
+				go func() {
+					defer n.wg.Done()
+					n.goDirect(ctx, e.Peer)
+				}()
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	n.trustMgr = m
+	n.trust = m
+	return nil
+}
+
+// Trust is the node's trust manager (nil before Start).
+func (n *Node) Trust() *trust.Manager { return n.trustMgr }
+
+// peerOf resolves a to the peer behind it, for trust actions: the pinned
+// peer if there is one, else whoever the DHT names (and pins).
+func (n *Node) peerOf(ctx context.Context, a addressing.Addr) (peer.ID, error) {
+	if a == n.addr {
+		return "", ErrSelf
+	}
+	if p, ok, err := n.dht.Pins().Get(ctx, a); err == nil && ok {
+		return p.PeerID, nil
+	}
+	res, err := n.dht.Resolve(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	return res.Record.PeerID, nil
+}
+
+// Ranker for name and tag claimants: trusted peers first. Polo scores
+// arrive with the reputation package.
+func (n *Node) Trusted(p peer.ID) bool { return n.trusted(p) }
+
+// Score is a claimant's reputation; 0 until Polo exists.
+func (n *Node) Score(peer.ID) float64 { return 0 }
