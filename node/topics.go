@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -76,7 +77,7 @@ func (n *Node) relayTopic(topic string) error {
 		return nil
 	}
 	if len(r.topics) >= maxRelayedTopics {
-		return errString("too many relayed topics")
+		return errors.New("too many relayed topics")
 	}
 	stop, err := n.gossip.Relay(context.Background(), topic)
 	if err != nil {
