@@ -157,6 +157,9 @@ func parseAddr(s string) (addressing.Addr, error) {
 
 // apiError gives err its CLI error code and a hint.
 func apiError(err error) error {
+	if e := inboxError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, dht.ErrNotFound):
 		return localapi.Errorf(localapi.CodeNotFound, "the node may be offline, or not yet published; check the address and that this node has peers (`pilot status`)", "%v", err)

@@ -29,6 +29,7 @@ import (
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/dht/badgerds"
 	"github.com/pilot-agents/pilot/gossip"
+	"github.com/pilot-agents/pilot/node/inbox"
 	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/node/ports"
 	"github.com/pilot-agents/pilot/node/trust"
@@ -56,6 +57,7 @@ type Node struct {
 	trust     trustStore
 	trustMgr  *trust.Manager
 	gossip    *gossip.PubSub
+	inbox     *inbox.Inbox
 	events    eventHub
 
 	topicRelays topicRelays
@@ -176,6 +178,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.host.SetStreamHandler(topicRelayProtocol, n.serveTopicRelay)
+	if err := n.startInbox(); err != nil {
+		return err
+	}
 	echo, err := n.ports.Listen(ports.PortEcho)
 	if err != nil {
 		return err
@@ -242,6 +247,9 @@ func (n *Node) Close() error {
 		}
 		if n.ports != nil {
 			errs = append(errs, n.ports.Close())
+		}
+		if n.inbox != nil {
+			errs = append(errs, n.inbox.Close())
 		}
 		if n.trustMgr != nil {
 			errs = append(errs, n.trustMgr.Close())
