@@ -66,6 +66,19 @@ func privateTrio(t *testing.T) (anchor, b, c *Node) {
 			return nil
 		})
 	}
+	// Each can find the other through the DHT, with a relay address.
+	for _, pair := range [][2]*Node{{b, c}, {c, b}} {
+		eventually(t, 30*time.Second, func() error {
+			res, err := pair[0].Resolve(ctx, pair[1].Addr())
+			if err != nil {
+				return err
+			}
+			if len(res.Record.Addrs) == 0 {
+				return errString("record without relay addresses yet")
+			}
+			return nil
+		})
+	}
 	return anchor, b, c
 }
 
