@@ -160,6 +160,9 @@ func apiError(err error) error {
 	if e := inboxError(err); e != nil {
 		return e
 	}
+	if e := tunnelError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, dht.ErrNotFound):
 		return localapi.Errorf(localapi.CodeNotFound, "the node may be offline, or not yet published; check the address and that this node has peers (`pilot status`)", "%v", err)

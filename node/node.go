@@ -33,6 +33,7 @@ import (
 	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/node/ports"
 	"github.com/pilot-agents/pilot/node/trust"
+	"github.com/pilot-agents/pilot/node/tunnel"
 )
 
 // Node is one Pilot agent on the network. Its methods are safe for
@@ -58,6 +59,7 @@ type Node struct {
 	trustMgr  *trust.Manager
 	gossip    *gossip.PubSub
 	inbox     *inbox.Inbox
+	tunnels   *tunnel.Manager
 	events    eventHub
 
 	topicRelays topicRelays
@@ -169,6 +171,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.ports = ports.New(n.host, n.policy)
+	n.tunnels = tunnel.NewManager()
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
 	n.host.Network().Notify(connNotifiee{n})
 	if err := n.startTrust(runCtx); err != nil {
@@ -244,6 +247,9 @@ func (n *Node) Close() error {
 		}
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
+		}
+		if n.tunnels != nil {
+			errs = append(errs, n.tunnels.CloseAll())
 		}
 		if n.ports != nil {
 			errs = append(errs, n.ports.Close())
