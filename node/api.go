@@ -52,7 +52,7 @@ func (b apiBackend) Status(ctx context.Context) (localapi.Status, error) {
 }
 
 func (b apiBackend) Resolve(ctx context.Context, address string) (localapi.Resolved, error) {
-	a, err := parseAddr(address)
+	a, err := b.target(ctx, address)
 	if err != nil {
 		return localapi.Resolved{}, err
 	}
@@ -74,7 +74,7 @@ func (b apiBackend) Resolve(ctx context.Context, address string) (localapi.Resol
 }
 
 func (b apiBackend) Ping(ctx context.Context, req localapi.PingRequest) (localapi.PingResult, error) {
-	a, err := parseAddr(req.Address)
+	a, err := b.target(ctx, req.Address)
 	if err != nil {
 		return localapi.PingResult{}, err
 	}

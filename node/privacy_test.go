@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/node/ports"
 )
 
@@ -141,6 +142,30 @@ func TestPrivateNodeRevealsDirectAddrsOnlyToTrustedPeers(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, got, "the addrs protocol tells untrusted peers nothing")
 
+	// Provider records (hostname) carry only relay addresses too.
+	_, err = b.SetProfile(ptr("bee"), nil)
+	require.NoError(t, err)
+	eventually(t, 30*time.Second, func() error {
+		provs, err := c.DHT().Kad().FindProviders(ctx, dht.NameCID("bee"))
+		if err != nil {
+			return err
+		}
+		for _, p := range provs {
+			if p.ID == b.PeerID() {
+				if nr := nonRelay(p.Addrs); len(nr) > 0 {
+					t.Fatalf("provider record leaks %v", nr)
+				}
+				return nil
+			}
+		}
+		return errString("b's provider record not found yet")
+	})
+	found, err := c.Find(ctx, "bee", "")
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	require.Equal(t, b.PeerID(), found[0].PeerID)
+	require.Empty(t, nonRelay(c.host.Peerstore().Addrs(b.PeerID())), "c's peerstore after find")
+
 	// Ports other than public ones are closed to c.
 	_, _, err = c.Echo(ctx, b.Addr(), "hi")
 	require.ErrorIs(t, err, ports.ErrTrustRequired)
@@ -168,3 +193,5 @@ func TestPrivateNodeRevealsDirectAddrsOnlyToTrustedPeers(t *testing.T) {
 		require.NoError(t, n.Close())
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
