@@ -68,8 +68,9 @@ func exitCode(code string) int {
 	return exitFailure
 }
 
-// app holds the global flags and the output streams of one CLI run.
+// app holds the global flags and the streams of one CLI run.
 type app struct {
+	stdin          io.Reader // read by connect and listen only
 	stdout, stderr io.Writer
 	home           string // --home, made absolute before any command runs
 	jsonFlag       bool   // --json as parsed by cobra

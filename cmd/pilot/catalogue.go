@@ -44,7 +44,8 @@ type commandInfo struct {
 	Flags       []flagInfo `json:"flags"`  // the command's own flags; global_flags apply too
 	Output      []string   `json:"output"` // fields of "data"; a[].b is field b of each element of list a
 	NeedsDaemon bool       `json:"needs_daemon"`
-	LongRunning bool       `json:"long_running"` // runs until SIGINT/SIGTERM
+	LongRunning bool       `json:"long_running"` // runs until SIGINT/SIGTERM (connect, listen: or until the remote closes)
+	Streaming   bool       `json:"streaming"`    // with --json, one ok line per item (NDJSON), not exactly one
 	Examples    []string   `json:"examples"`
 }
 
@@ -94,6 +95,7 @@ func buildCatalogue(root *cobra.Command) catalogue {
 			Rules: []string{
 				"with --json, success prints exactly one ok line on stdout and exits 0",
 				"with --json, failure prints exactly one error line on stderr, nothing on stdout, and exits non-zero (see exit_codes)",
+				"streaming commands (streaming: true) print one ok line per item as it arrives (NDJSON) instead; a failure after some items still ends with one error line on stderr and a non-zero exit",
 				"code is one of error_codes; hint says what to do next",
 				"usage errors (unknown command or flag, wrong argument count) are invalid_argument too",
 				"commands never prompt; stdout carries only what was asked, logs go to stderr",
@@ -108,7 +110,7 @@ func buildCatalogue(root *cobra.Command) catalogue {
 			if !sub.IsAvailableCommand() {
 				continue
 			}
-			if sub.Runnable() {
+			if sub.Runnable() && sub.Annotations[annGroup] != "true" {
 				c.Commands = append(c.Commands, describeCommand(sub))
 			}
 			walk(sub)
@@ -130,6 +132,7 @@ func describeCommand(cmd *cobra.Command) commandInfo {
 		Output:      splitList(cmd.Annotations[annOutput]),
 		NeedsDaemon: cmd.Annotations[annDaemon] == "required",
 		LongRunning: cmd.Annotations[annLongRunning] == "true",
+		Streaming:   cmd.Annotations[annStreaming] == "true",
 		Examples:    []string{},
 	}
 	if info.Args == nil {

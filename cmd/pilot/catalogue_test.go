@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pilot-agents/pilot/node"
 	"github.com/pilot-agents/pilot/node/localapi"
 )
@@ -32,10 +34,17 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot context", "pilot id", "pilot peers", "pilot ping", "pilot resolve", "pilot status", "pilot unpin", "pilot up"}
+	want := []string{"pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
+		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping",
+		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
+		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe",
+		"pilot trust approve", "pilot trust list", "pilot trust pending", "pilot trust reject", "pilot trust request", "pilot trust revoke",
+		"pilot tunnel close", "pilot tunnels", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
+	streaming := []string{"pilot connect", "pilot events", "pilot listen", "pilot subscribe"}
+	longRunning := append([]string{"pilot up"}, streaming...)
 	for _, cmd := range c.Commands {
 		if cmd.Short == "" || !strings.HasPrefix(cmd.Usage, cmd.Name) || len(cmd.Output) == 0 || len(cmd.Examples) == 0 {
 			t.Errorf("%s is incomplete: %+v", cmd.Name, cmd)
@@ -49,8 +58,11 @@ func TestContextCatalogue(t *testing.T) {
 		if cmd.NeedsDaemon != wantDaemon {
 			t.Errorf("%s needs_daemon = %v", cmd.Name, cmd.NeedsDaemon)
 		}
-		if cmd.LongRunning != (cmd.Name == "pilot up") {
+		if cmd.LongRunning != slices.Contains(longRunning, cmd.Name) {
 			t.Errorf("%s long_running = %v", cmd.Name, cmd.LongRunning)
+		}
+		if cmd.Streaming != slices.Contains(streaming, cmd.Name) {
+			t.Errorf("%s streaming = %v", cmd.Name, cmd.Streaming)
 		}
 	}
 
@@ -82,6 +94,18 @@ func TestContextCatalogue(t *testing.T) {
 	}
 	if !slices.Contains(byName["pilot peers"].Output, "peers[].peer_id") {
 		t.Errorf("peers output = %v", byName["pilot peers"].Output)
+	}
+	if args := byName["pilot send"].Args; len(args) != 2 || args[0].Name != "target" || args[0].Optional || args[1].Name != "text" || !args[1].Optional {
+		t.Errorf("send args = %+v, want target and an optional text", args)
+	}
+	send := flags("pilot send")
+	for _, name := range []string{"json-body", "file", "binary", "timeout"} {
+		if _, ok := send[name]; !ok {
+			t.Errorf("send lacks --%s", name)
+		}
+	}
+	if !slices.Equal(byName["pilot connect"].Output, []string{"data", "bytes", "done", "bytes_in", "bytes_out"}) {
+		t.Errorf("connect output = %v", byName["pilot connect"].Output)
 	}
 
 	codes := map[string]int{}
@@ -125,50 +149,109 @@ func TestContextCatalogue(t *testing.T) {
 // the JSON the command really prints.
 func TestOutputMatchesData(t *testing.T) {
 	samples := map[string]any{
-		"up":      upReady{},
-		"id":      localapi.Identity{},
-		"status":  localapi.Status{},
-		"resolve": localapi.Resolved{},
-		"ping":    localapi.PingResult{},
-		"peers":   localapi.Peers{Peers: []localapi.Peer{{}}},
-		"unpin":   localapi.Unpinned{},
-		"context": catalogue{},
+		"up":                upReady{},
+		"id":                localapi.Identity{},
+		"status":            localapi.Status{},
+		"resolve":           localapi.Resolved{},
+		"ping":              localapi.PingResult{},
+		"peers":             localapi.Peers{Peers: []localapi.Peer{{}}},
+		"unpin":             localapi.Unpinned{},
+		"context":           catalogue{},
+		"echo":              localapi.EchoResult{},
+		"send":              localapi.SendResult{},
+		"inbox":             localapi.InboxList{Messages: []localapi.InboxMessage{{}}},
+		"inbox get":         localapi.InboxMessage{},
+		"inbox rm":          localapi.Deleted{},
+		"publish":           localapi.Published{},
+		"subscribe":         localapi.TopicEvent{},
+		"events":            localapi.LocalEvent{},
+		"trust request":     localapi.TrustRecord{},
+		"trust approve":     localapi.TrustRecord{},
+		"trust reject":      localapi.TrustRecord{},
+		"trust revoke":      localapi.TrustRecord{},
+		"trust list":        localapi.TrustList{Records: []localapi.TrustRecord{{}}},
+		"trust pending":     localapi.TrustList{Records: []localapi.TrustRecord{{}}},
+		"port public":       localapi.PortInfo{},
+		"port private":      localapi.PortInfo{},
+		"ports":             localapi.PortList{Ports: []localapi.PortInfo{{}}},
+		"expose":            localapi.Tunnel{},
+		"forward":           localapi.Tunnel{},
+		"tunnels":           localapi.TunnelList{Tunnels: []localapi.Tunnel{{}}},
+		"tunnel close":      localapi.Tunnel{},
+		"listen":            pipeOutput{},
+		"connect":           pipeOutput{},
+		"set-hostname":      localapi.Profile{},
+		"set-tags":          localapi.Profile{},
+		"find":              localapi.FindResult{Claimants: []localapi.Claimant{{}}},
+		"listen (chunk)":    pipeChunk{},
+		"listen (summary)":  pipeDone{},
+		"connect (chunk)":   pipeChunk{},
+		"connect (summary)": pipeDone{},
+	}
+	// Every command in the tree, by path without "pilot ", groups left out.
+	var cmds []*cobra.Command
+	var walk func(*cobra.Command)
+	walk = func(p *cobra.Command) {
+		for _, c := range p.Commands() {
+			if c.IsAvailableCommand() {
+				if c.Annotations[annGroup] != "true" {
+					cmds = append(cmds, c)
+				}
+				walk(c)
+			}
+		}
 	}
 	root := newRootCmd(&app{})
-	for _, cmd := range root.Commands() {
-		if !cmd.IsAvailableCommand() {
-			continue
-		}
-		sample, ok := samples[cmd.Name()]
+	walk(root)
+	for _, cmd := range cmds {
+		name := strings.TrimPrefix(cmd.CommandPath(), "pilot ")
+		sample, ok := samples[name]
 		if !ok {
-			t.Errorf("command %s has no sample data in this test", cmd.Name())
+			t.Errorf("command %s has no sample data in this test", name)
 			continue
 		}
-		b, err := json.Marshal(sample)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		var top []string
-		for _, f := range splitList(cmd.Annotations[annOutput]) {
-			name, _, _ := strings.Cut(strings.SplitN(f, "[]", 2)[0], ".")
-			if !slices.Contains(top, name) {
-				top = append(top, name)
+		checkSample(t, cmd, name, sample)
+		// The pipe commands print two kinds of lines; each is covered.
+		for _, kind := range []string{" (chunk)", " (summary)"} {
+			if extra, ok := samples[name+kind]; ok {
+				checkSample(t, cmd, name+kind, extra)
 			}
 		}
-		// omitempty fields may be absent from the sample's JSON, never extra.
-		for k := range m {
-			if !slices.Contains(top, k) {
-				t.Errorf("%s prints field %q missing from its output annotation %v", cmd.Name(), k, top)
-			}
+	}
+}
+
+// checkSample checks cmd's output annotation against the JSON of sample.
+// A sample named "<command> (<kind>)" is one kind of line of several, and
+// may lack fields of the annotation.
+func checkSample(t *testing.T, cmd *cobra.Command, name string, sample any) {
+	t.Helper()
+	b, err := json.Marshal(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var top []string
+	for _, f := range splitList(cmd.Annotations[annOutput]) {
+		field, _, _ := strings.Cut(strings.SplitN(f, "[]", 2)[0], ".")
+		if !slices.Contains(top, field) {
+			top = append(top, field)
 		}
-		for _, k := range top {
-			if _, ok := m[k]; !ok && !omitempty(sample, k) {
-				t.Errorf("%s output annotation names %q, which its data lacks", cmd.Name(), k)
-			}
+	}
+	// omitempty fields may be absent from the sample's JSON, never extra.
+	for k := range m {
+		if !slices.Contains(top, k) {
+			t.Errorf("%s prints field %q missing from its output annotation %v", name, k, top)
+		}
+	}
+	if strings.Contains(name, " (") {
+		return
+	}
+	for _, k := range top {
+		if _, ok := m[k]; !ok && !omitempty(sample, k) {
+			t.Errorf("%s output annotation names %q, which its data lacks", name, k)
 		}
 	}
 }

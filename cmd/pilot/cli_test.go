@@ -14,7 +14,7 @@ func TestInvalidAddressNeedsNoDaemon(t *testing.T) {
 	for _, args := range [][]string{
 		{"resolve", "zzzz", "--json"},
 		{"resolve", "3f2a.91c0.7d1g", "--json"},
-		{"--json", "ping", "3f2a-91c0-7d14"},
+		{"--json", "ping", "3f2a.91c0-7d14"},
 		{"unpin", "nope", "--json"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

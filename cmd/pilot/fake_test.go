@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -20,6 +21,16 @@ type fakeBackend struct {
 	pings    []localapi.PingRequest
 	fail     error // returned by Resolve and Ping when set
 	block    bool  // Resolve waits for its context
+
+	// Session methods (fake_session_test.go).
+	reqs        []any            // every session request, in order
+	streamErr   error            // Subscribe and Events end with it after their 3 items
+	acceptBlock bool             // AcceptPort waits for its context
+	dialErr     error            // DialPort fails with it when set
+	remote      func(c net.Conn) // the far end of DialPort and AcceptPort streams
+	called      chan string      // if set, gets each session method's name as it is called
+	filePath    string           // the path of the received file of message m3
+	remotes     sync.WaitGroup   // goroutines running remote
 }
 
 var (
@@ -78,8 +89,15 @@ func (f *fakeBackend) Unpin(_ context.Context, address string) (localapi.Unpinne
 // startFake serves f on a fresh home and returns the home.
 func startFake(t *testing.T, f *fakeBackend) string {
 	t.Helper()
+	t.Cleanup(f.remotes.Wait) // after the server closed: cleanups run last first
+	return startBackend(t, f)
+}
+
+// startBackend serves b on a fresh home and returns the home.
+func startBackend(t *testing.T, b localapi.Backend) string {
+	t.Helper()
 	home := shortHome(t)
-	srv, err := localapi.Listen(filepath.Join(home, socketName), f)
+	srv, err := localapi.Listen(filepath.Join(home, socketName), b)
 	if err != nil {
 		t.Fatal(err)
 	}

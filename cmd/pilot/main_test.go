@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -30,11 +31,18 @@ type result struct {
 	stdout, stderr string
 }
 
-// cli runs the CLI in-process with --home home in front of args.
+// cli runs the CLI in-process with --home home in front of args and an
+// empty stdin.
 func cli(t *testing.T, home string, args ...string) result {
 	t.Helper()
+	return cliIn(t, home, strings.NewReader(""), args...)
+}
+
+// cliIn is cli with stdin.
+func cliIn(t *testing.T, home string, stdin io.Reader, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := runContext(t.Context(), append([]string{"--home", home}, args...), &out, &errb)
+	code := runIO(t.Context(), append([]string{"--home", home}, args...), stdin, &out, &errb)
 	return result{code, out.String(), errb.String()}
 }
 

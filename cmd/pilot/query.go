@@ -138,14 +138,14 @@ func newPingCmd(a *app) *cobra.Command {
 	count := defaultPingCount
 	cmd := &cobra.Command{
 		Use:   "ping <addr>",
-		Short: "Resolve an address and measure round-trip times to it",
+		Short: "Resolve an address (or hostname) and measure round-trip times to it",
 		Long: `Resolve the address, connect (directly, hole-punched or through a relay) and
 send --count echo pings over the session, one after another. Prints each
 round-trip time, a summary and the path the session took.`,
 		Example:     "  pilot ping 3f2a.91c0.7d14\n  pilot ping 3f2a.91c0.7d14 --count 10 --json",
-		Annotations: daemonAnnotations("addr: pilot address to ping, like 3f2a.91c0.7d14", localapi.PingResult{}),
+		Annotations: daemonAnnotations("addr: pilot address or hostname to ping, like 3f2a.91c0.7d14", localapi.PingResult{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			addr, err := parseAddr(args[0])
+			addr, err := parseTarget(args[0])
 			if err != nil {
 				return err
 			}

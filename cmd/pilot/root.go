@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,8 +21,15 @@ const (
 	annOutput = "output"
 	// annDaemon is "required" when the command talks to a running daemon.
 	annDaemon = "daemon"
-	// annLongRunning is "true" when the command runs until a signal.
+	// annLongRunning is "true" when the command runs until a signal (or,
+	// for connect and listen, until the remote side closes).
 	annLongRunning = "long_running"
+	// annStreaming is "true" when, with --json, the command prints one
+	// ok-envelope line per item (NDJSON) instead of exactly one line.
+	annStreaming = "streaming"
+	// annGroup is "true" on a command that only groups subcommands (trust,
+	// port, tunnel); the catalogue lists its subcommands, not it.
+	annGroup = "group"
 )
 
 // newRootCmd builds the whole command tree for one run.
@@ -90,13 +98,63 @@ catalogue as JSON, for agents.`,
 		newPeersCmd(a),
 		newUnpinCmd(a),
 		newContextCmd(a),
+		newEchoCmd(a),
+		newSendCmd(a),
+		newInboxCmd(a),
+		newPublishCmd(a),
+		newSubscribeCmd(a),
+		newEventsCmd(a),
+		newTrustCmd(a),
+		newPortCmd(a),
+		newPortsCmd(a),
+		newExposeCmd(a),
+		newForwardCmd(a),
+		newTunnelsCmd(a),
+		newTunnelCmd(a),
+		newListenCmd(a),
+		newConnectCmd(a),
+		newSetHostnameCmd(a),
+		newSetTagsCmd(a),
+		newFindCmd(a),
 	)
-	for _, c := range root.Commands() {
-		if c.Args == nil {
-			c.Args = annotatedArgs
+	var setArgs func(*cobra.Command)
+	setArgs = func(p *cobra.Command) {
+		for _, c := range p.Commands() {
+			if c.Args == nil {
+				if c.HasSubCommands() {
+					c.Args = rootArgs // no positional arguments, only subcommands
+				} else {
+					c.Args = annotatedArgs
+				}
+			}
+			setArgs(c)
 		}
 	}
+	setArgs(root)
 	return root
+}
+
+// newGroupCmd returns a command that only groups subs. Alone it prints its
+// help, or with --json fails with invalid_argument like `pilot --json`.
+func newGroupCmd(a *app, use, short, example string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:         use,
+		Short:       short,
+		Example:     example,
+		Annotations: map[string]string{annGroup: "true"},
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if a.json() {
+				var names []string
+				for _, c := range cmd.Commands() {
+					names = append(names, c.Name())
+				}
+				return usageError(cmd, "%s needs a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
+			}
+			return cmd.Help()
+		}),
+	}
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
 // runE wraps a command body so that every error it returns is a
@@ -123,10 +181,13 @@ func rootArgs(cmd *cobra.Command, args []string) error {
 	return usageError(cmd, "%s", msg)
 }
 
-// argSpec is one positional argument, from the args annotation.
+// argSpec is one positional argument, from the args annotation. A name
+// written with a trailing "?" in the annotation ("text?: …") is optional;
+// optional arguments come last.
 type argSpec struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	Optional    bool   `json:"optional,omitempty"`
 }
 
 // argSpecs parses cmd's args annotation.
@@ -135,17 +196,24 @@ func argSpecs(cmd *cobra.Command) []argSpec {
 	for part := range strings.SplitSeq(cmd.Annotations[annArgs], ";") {
 		name, desc, _ := strings.Cut(part, ":")
 		if name = strings.TrimSpace(name); name != "" {
-			out = append(out, argSpec{name, strings.TrimSpace(desc)})
+			name, opt := strings.CutSuffix(name, "?")
+			out = append(out, argSpec{name, strings.TrimSpace(desc), opt})
 		}
 	}
 	return out
 }
 
 // annotatedArgs checks that the positional arguments match the args
-// annotation exactly.
+// annotation: every required one, and at most the optional ones.
 func annotatedArgs(cmd *cobra.Command, args []string) error {
 	want := argSpecs(cmd)
-	if len(args) == len(want) {
+	required := 0
+	for _, s := range want {
+		if !s.Optional {
+			required++
+		}
+	}
+	if len(args) >= required && len(args) <= len(want) {
 		return nil
 	}
 	if len(want) == 0 {
@@ -154,7 +222,14 @@ func annotatedArgs(cmd *cobra.Command, args []string) error {
 	names := make([]string, len(want))
 	for i, s := range want {
 		names[i] = "<" + s.Name + ">"
+		if s.Optional {
+			names[i] = "[" + s.Name + "]"
+		}
 	}
-	return usageError(cmd, "%s takes %d %s (%s), got %d", cmd.CommandPath(), len(want),
+	count := strconv.Itoa(len(want))
+	if required < len(want) {
+		count = fmt.Sprintf("%d to %d", required, len(want))
+	}
+	return usageError(cmd, "%s takes %s %s (%s), got %d", cmd.CommandPath(), count,
 		plural(len(want), "argument", "arguments"), strings.Join(names, " "), len(args))
 }
