@@ -176,6 +176,14 @@ func (a *app) pipe(ctx context.Context, conn net.Conn) (in, out int64, err error
 
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	in, rerr := a.receive(conn)
+	if rerr == nil && !isTerminal(stdin) {
+		// The remote finished sending. Piped input that is still flowing
+		// goes out in full (a half-close is not a hang-up: `echo x | pilot
+		// connect` to a listener with no input must deliver x); input that
+		// stays idle for drainIdle is given up, or an open pipe with
+		// nothing to say would hold the command forever.
+		waitDrained(ctx, sendErr, &sent)
+	}
 	interrupted := !stop()
 	conn.Close() // ends a send blocked on the connection
 
@@ -299,4 +307,42 @@ func chunkOf(b []byte) pipeChunk {
 		s = "base64:" + base64.StdEncoding.EncodeToString(b)
 	}
 	return pipeChunk{Data: s, Bytes: len(b)}
+}
+
+// isTerminal reports whether r is an interactive terminal, whose reads
+// only end when the user ends them.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// drainIdle is how long piped stdin may stay silent after the remote has
+// finished before the pipe gives up on it.
+const drainIdle = 500 * time.Millisecond
+
+// waitDrained waits for the stdin sender to finish while it makes
+// progress; the sender's result is put back for the caller.
+func waitDrained(ctx context.Context, sendErr chan error, sent *atomic.Int64) {
+	t := time.NewTicker(drainIdle)
+	defer t.Stop()
+	last := sent.Load()
+	for {
+		select {
+		case err := <-sendErr:
+			sendErr <- err
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := sent.Load()
+			if now == last {
+				return
+			}
+			last = now
+		}
+	}
 }

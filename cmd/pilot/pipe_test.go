@@ -238,3 +238,28 @@ func TestEmitChunksUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectAfterRemoteHalfClose: a listener with no input half-closes at
+// once; piped stdin must still be delivered in full (as with nc), not
+// dropped because the remote finished first.
+func TestConnectAfterRemoteHalfClose(t *testing.T) {
+	got := make(chan string, 1)
+	f := &fakeBackend{remote: func(c net.Conn) {
+		_ = c.(interface{ CloseWrite() error }).CloseWrite()
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}}
+	home := startFake(t, f)
+	r := cliIn(t, home, strings.NewReader("delivered anyway\n"), "connect", someAddr+":1000")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+	}
+	select {
+	case s := <-got:
+		if s != "delivered anyway\n" {
+			t.Errorf("remote read %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the remote never saw the end of the input")
+	}
+}
