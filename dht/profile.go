@@ -3,7 +3,6 @@ package dht
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -195,15 +194,7 @@ func ProfileKey(a addressing.Addr) string { return profilePrefix + a.Hex() }
 // ParseProfileKey reads the address out of a profile record key; only the
 // canonical form (lowercase, no dots) is accepted.
 func ParseProfileKey(key string) (addressing.Addr, error) {
-	hexPart, ok := strings.CutPrefix(key, profilePrefix)
-	if !ok {
-		return addressing.Addr{}, fmt.Errorf("%w: key %q is not under %s", ErrInvalidProfile, key, profilePrefix)
-	}
-	a, err := addressing.Parse(hexPart)
-	if err != nil || a.Hex() != hexPart {
-		return addressing.Addr{}, fmt.Errorf("%w: key %q does not end in 12 lowercase hex digits", ErrInvalidProfile, key)
-	}
-	return a, nil
+	return parseHexKey(key, profilePrefix, ErrInvalidProfile)
 }
 
 // SignProfile validates info and seals it with seq into a signed envelope:
@@ -212,18 +203,7 @@ func SignProfile(priv crypto.PrivKey, info ProfileInfo, seq uint64) ([]byte, err
 	if err := info.Validate(); err != nil {
 		return nil, fmt.Errorf("dht: sign profile: %w", err)
 	}
-	env, err := record.Seal(&Profile{ProfileInfo: info, Seq: seq}, priv)
-	if err != nil {
-		return nil, fmt.Errorf("dht: seal profile: %w", err)
-	}
-	b, err := env.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("dht: marshal profile: %w", err)
-	}
-	if len(b) > MaxProfileSize {
-		return nil, fmt.Errorf("dht: profile record is %d bytes, over the %d limit", len(b), MaxProfileSize)
-	}
-	return b, nil
+	return sealRecord(&Profile{ProfileInfo: info, Seq: seq}, priv, MaxProfileSize, "profile record")
 }
 
 // DecodeProfileRecord validates value as the profile record stored under
@@ -236,27 +216,13 @@ func DecodeProfileRecord(key string, value []byte, now time.Time) (*ProfileRecor
 	if err != nil {
 		return nil, err
 	}
-	if len(value) > MaxProfileSize {
-		return nil, fmt.Errorf("%w: %d bytes, over the %d limit", ErrInvalidProfile, len(value), MaxProfileSize)
-	}
 	var p Profile
-	env, err := record.ConsumeTypedEnvelope(value, &p)
+	signer, err := openRecord(a, value, &p, MaxProfileSize, ErrInvalidProfile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidProfile, err)
+		return nil, err
 	}
-	if !a.Matches(env.PublicKey) {
-		got, _ := addressing.FromPublicKey(env.PublicKey)
-		return nil, fmt.Errorf("%w: signed by the key of %s, not of %s", ErrInvalidProfile, got, a)
-	}
-	signer, err := peer.IDFromPublicKey(env.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signer: %v", ErrInvalidProfile, err)
-	}
-	if p.Seq == 0 {
-		return nil, fmt.Errorf("%w: seq is zero", ErrInvalidProfile)
-	}
-	if limit := uint64(now.Add(MaxClockSkew).UnixNano()); p.Seq > limit {
-		return nil, fmt.Errorf("%w: seq %d lies more than %s in the future", ErrInvalidProfile, p.Seq, MaxClockSkew)
+	if err := checkSeq(p.Seq, now, ErrInvalidProfile); err != nil {
+		return nil, err
 	}
 	if err := p.ProfileInfo.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidProfile, err)

@@ -3,12 +3,10 @@ package dht
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/record"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/pilot-agents/pilot/addressing"
@@ -58,15 +56,7 @@ func AddrKey(a addressing.Addr) string { return addrPrefix + a.Hex() }
 // canonical form (lowercase, no dots) is accepted, so every address has
 // exactly one key.
 func ParseAddrKey(key string) (addressing.Addr, error) {
-	hexPart, ok := strings.CutPrefix(key, addrPrefix)
-	if !ok {
-		return addressing.Addr{}, fmt.Errorf("%w: key %q is not under %s", ErrInvalidRecord, key, addrPrefix)
-	}
-	a, err := addressing.Parse(hexPart)
-	if err != nil || a.Hex() != hexPart {
-		return addressing.Addr{}, fmt.Errorf("%w: key %q does not end in 12 lowercase hex digits", ErrInvalidRecord, key)
-	}
-	return a, nil
+	return parseHexKey(key, addrPrefix, ErrInvalidRecord)
 }
 
 // SignAddrRecord seals a PeerRecord for the key's owner into a signed
@@ -79,19 +69,7 @@ func SignAddrRecord(priv crypto.PrivKey, addrs []ma.Multiaddr, seq uint64) ([]by
 	if len(addrs) > MaxRecordAddrs {
 		addrs = addrs[:MaxRecordAddrs]
 	}
-	rec := &peer.PeerRecord{PeerID: id, Addrs: addrs, Seq: seq}
-	env, err := record.Seal(rec, priv)
-	if err != nil {
-		return nil, fmt.Errorf("dht: seal address record: %w", err)
-	}
-	b, err := env.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("dht: marshal address record: %w", err)
-	}
-	if len(b) > MaxRecordSize {
-		return nil, fmt.Errorf("dht: address record is %d bytes, over the %d limit", len(b), MaxRecordSize)
-	}
-	return b, nil
+	return sealRecord(&peer.PeerRecord{PeerID: id, Addrs: addrs, Seq: seq}, priv, MaxRecordSize, "address record")
 }
 
 // DecodeAddrRecord validates value as the record stored under key and
@@ -104,30 +82,16 @@ func DecodeAddrRecord(key string, value []byte, now time.Time) (*AddrRecord, err
 	if err != nil {
 		return nil, err
 	}
-	if len(value) > MaxRecordSize {
-		return nil, fmt.Errorf("%w: %d bytes, over the %d limit", ErrInvalidRecord, len(value), MaxRecordSize)
-	}
 	var rec peer.PeerRecord
-	env, err := record.ConsumeTypedEnvelope(value, &rec)
+	signer, err := openRecord(a, value, &rec, MaxRecordSize, ErrInvalidRecord)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
-	}
-	if !a.Matches(env.PublicKey) {
-		got, _ := addressing.FromPublicKey(env.PublicKey)
-		return nil, fmt.Errorf("%w: signed by the key of %s, not of %s", ErrInvalidRecord, got, a)
-	}
-	signer, err := peer.IDFromPublicKey(env.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signer: %v", ErrInvalidRecord, err)
+		return nil, err
 	}
 	if rec.PeerID != signer {
 		return nil, fmt.Errorf("%w: record names peer %s but is signed by %s", ErrInvalidRecord, rec.PeerID, signer)
 	}
-	if rec.Seq == 0 {
-		return nil, fmt.Errorf("%w: seq is zero", ErrInvalidRecord)
-	}
-	if limit := uint64(now.Add(MaxClockSkew).UnixNano()); rec.Seq > limit {
-		return nil, fmt.Errorf("%w: seq %d lies more than %s in the future", ErrInvalidRecord, rec.Seq, MaxClockSkew)
+	if err := checkSeq(rec.Seq, now, ErrInvalidRecord); err != nil {
+		return nil, err
 	}
 	if len(rec.Addrs) > MaxRecordAddrs {
 		return nil, fmt.Errorf("%w: %d multiaddrs, over the %d limit", ErrInvalidRecord, len(rec.Addrs), MaxRecordAddrs)

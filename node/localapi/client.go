@@ -38,38 +38,38 @@ func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
 // Identity calls GET /v1/id.
 func (c *Client) Identity(ctx context.Context) (Identity, error) {
-	var v Identity
-	return v, c.do(ctx, http.MethodGet, "/v1/id", nil, &v)
+	return call[Identity](ctx, c, http.MethodGet, "/v1/id", nil)
 }
 
 // Status calls GET /v1/status.
 func (c *Client) Status(ctx context.Context) (Status, error) {
-	var v Status
-	return v, c.do(ctx, http.MethodGet, "/v1/status", nil, &v)
+	return call[Status](ctx, c, http.MethodGet, "/v1/status", nil)
 }
 
 // Resolve calls GET /v1/resolve/{addr}.
 func (c *Client) Resolve(ctx context.Context, address string) (Resolved, error) {
-	var v Resolved
-	return v, c.do(ctx, http.MethodGet, "/v1/resolve/"+url.PathEscape(address), nil, &v)
+	return call[Resolved](ctx, c, http.MethodGet, "/v1/resolve/"+url.PathEscape(address), nil)
 }
 
 // Ping calls POST /v1/ping.
 func (c *Client) Ping(ctx context.Context, req PingRequest) (PingResult, error) {
-	var v PingResult
-	return v, c.do(ctx, http.MethodPost, "/v1/ping", req, &v)
+	return call[PingResult](ctx, c, http.MethodPost, "/v1/ping", req)
 }
 
 // Peers calls GET /v1/peers.
 func (c *Client) Peers(ctx context.Context) (Peers, error) {
-	var v Peers
-	return v, c.do(ctx, http.MethodGet, "/v1/peers", nil, &v)
+	return call[Peers](ctx, c, http.MethodGet, "/v1/peers", nil)
 }
 
 // Unpin calls DELETE /v1/pins/{addr}.
 func (c *Client) Unpin(ctx context.Context, address string) (Unpinned, error) {
-	var v Unpinned
-	return v, c.do(ctx, http.MethodDelete, "/v1/pins/"+url.PathEscape(address), nil, &v)
+	return call[Unpinned](ctx, c, http.MethodDelete, "/v1/pins/"+url.PathEscape(address), nil)
+}
+
+// call sends one request and decodes its data as T.
+func call[T any](ctx context.Context, c *Client, method, path string, body any) (T, error) {
+	var v T
+	return v, c.do(ctx, method, path, body, &v)
 }
 
 // do sends one request and decodes the envelope; errors are always *Error.

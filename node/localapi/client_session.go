@@ -16,44 +16,37 @@ import (
 
 // Echo calls POST /v1/echo.
 func (c *Client) Echo(ctx context.Context, req EchoRequest) (EchoResult, error) {
-	var v EchoResult
-	return v, c.do(ctx, http.MethodPost, "/v1/echo", req, &v)
+	return call[EchoResult](ctx, c, http.MethodPost, "/v1/echo", req)
 }
 
 // Send calls POST /v1/send.
 func (c *Client) Send(ctx context.Context, req SendRequest) (SendResult, error) {
-	var v SendResult
-	return v, c.do(ctx, http.MethodPost, "/v1/send", req, &v)
+	return call[SendResult](ctx, c, http.MethodPost, "/v1/send", req)
 }
 
 // Inbox calls GET /v1/inbox.
 func (c *Client) Inbox(ctx context.Context) (InboxList, error) {
-	var v InboxList
-	return v, c.do(ctx, http.MethodGet, "/v1/inbox", nil, &v)
+	return call[InboxList](ctx, c, http.MethodGet, "/v1/inbox", nil)
 }
 
 // InboxGet calls GET /v1/inbox/{id}.
 func (c *Client) InboxGet(ctx context.Context, id string) (InboxMessage, error) {
-	var v InboxMessage
-	return v, c.do(ctx, http.MethodGet, "/v1/inbox/"+url.PathEscape(id), nil, &v)
+	return call[InboxMessage](ctx, c, http.MethodGet, "/v1/inbox/"+url.PathEscape(id), nil)
 }
 
 // InboxDelete calls DELETE /v1/inbox/{id}.
 func (c *Client) InboxDelete(ctx context.Context, id string) (Deleted, error) {
-	var v Deleted
-	return v, c.do(ctx, http.MethodDelete, "/v1/inbox/"+url.PathEscape(id), nil, &v)
+	return call[Deleted](ctx, c, http.MethodDelete, "/v1/inbox/"+url.PathEscape(id), nil)
 }
 
 // Publish calls POST /v1/publish.
 func (c *Client) Publish(ctx context.Context, req PublishRequest) (Published, error) {
-	var v Published
-	return v, c.do(ctx, http.MethodPost, "/v1/publish", req, &v)
+	return call[Published](ctx, c, http.MethodPost, "/v1/publish", req)
 }
 
 // Trust calls POST /v1/trust.
 func (c *Client) Trust(ctx context.Context, req TrustRequest) (TrustRecord, error) {
-	var v TrustRecord
-	return v, c.do(ctx, http.MethodPost, "/v1/trust", req, &v)
+	return call[TrustRecord](ctx, c, http.MethodPost, "/v1/trust", req)
 }
 
 // TrustList calls GET /v1/trust.
@@ -68,50 +61,42 @@ func (c *Client) TrustList(ctx context.Context, pendingOnly bool) (TrustList, er
 
 // SetPortPolicy calls POST /v1/ports.
 func (c *Client) SetPortPolicy(ctx context.Context, req PortPolicyRequest) (PortInfo, error) {
-	var v PortInfo
-	return v, c.do(ctx, http.MethodPost, "/v1/ports", req, &v)
+	return call[PortInfo](ctx, c, http.MethodPost, "/v1/ports", req)
 }
 
 // Ports calls GET /v1/ports.
 func (c *Client) Ports(ctx context.Context) (PortList, error) {
-	var v PortList
-	return v, c.do(ctx, http.MethodGet, "/v1/ports", nil, &v)
+	return call[PortList](ctx, c, http.MethodGet, "/v1/ports", nil)
 }
 
 // Expose calls POST /v1/tunnels/expose.
 func (c *Client) Expose(ctx context.Context, req ExposeRequest) (Tunnel, error) {
-	var v Tunnel
-	return v, c.do(ctx, http.MethodPost, "/v1/tunnels/expose", req, &v)
+	return call[Tunnel](ctx, c, http.MethodPost, "/v1/tunnels/expose", req)
 }
 
 // Forward calls POST /v1/tunnels/forward.
 func (c *Client) Forward(ctx context.Context, req ForwardRequest) (Tunnel, error) {
-	var v Tunnel
-	return v, c.do(ctx, http.MethodPost, "/v1/tunnels/forward", req, &v)
+	return call[Tunnel](ctx, c, http.MethodPost, "/v1/tunnels/forward", req)
 }
 
 // Tunnels calls GET /v1/tunnels.
 func (c *Client) Tunnels(ctx context.Context) (TunnelList, error) {
-	var v TunnelList
-	return v, c.do(ctx, http.MethodGet, "/v1/tunnels", nil, &v)
+	return call[TunnelList](ctx, c, http.MethodGet, "/v1/tunnels", nil)
 }
 
 // CloseTunnel calls DELETE /v1/tunnels/{id}.
 func (c *Client) CloseTunnel(ctx context.Context, id string) (Tunnel, error) {
-	var v Tunnel
-	return v, c.do(ctx, http.MethodDelete, "/v1/tunnels/"+url.PathEscape(id), nil, &v)
+	return call[Tunnel](ctx, c, http.MethodDelete, "/v1/tunnels/"+url.PathEscape(id), nil)
 }
 
 // SetProfile calls POST /v1/profile.
 func (c *Client) SetProfile(ctx context.Context, req ProfileRequest) (Profile, error) {
-	var v Profile
-	return v, c.do(ctx, http.MethodPost, "/v1/profile", req, &v)
+	return call[Profile](ctx, c, http.MethodPost, "/v1/profile", req)
 }
 
 // Find calls POST /v1/find.
 func (c *Client) Find(ctx context.Context, req FindRequest) (FindResult, error) {
-	var v FindResult
-	return v, c.do(ctx, http.MethodPost, "/v1/find", req, &v)
+	return call[FindResult](ctx, c, http.MethodPost, "/v1/find", req)
 }
 
 // Subscribe streams a topic's messages to emit until ctx ends, emit fails,
