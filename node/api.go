@@ -15,10 +15,7 @@ import (
 
 // apiBackend serves the local API from a node; it maps errors to the
 // CLI's error codes.
-type apiBackend struct {
-	localapi.UnimplementedBackend // until every session method is wired
-	n                             *Node
-}
+type apiBackend struct{ n *Node }
 
 var _ localapi.Backend = apiBackend{}
 

@@ -15,7 +15,7 @@ import (
 // fakeBackend is a canned daemon behind a real local API server, so the
 // client commands are tested without a node.
 type fakeBackend struct {
-	localapi.UnimplementedBackend
+	localapi.UnsupportedBackend
 	mu       sync.Mutex
 	resolved []string // addresses asked for
 	pings    []localapi.PingRequest

@@ -17,7 +17,7 @@ import (
 )
 
 // echoBackend answers with what it was given.
-type echoBackend struct{ UnimplementedBackend }
+type echoBackend struct{ UnsupportedBackend }
 
 func (echoBackend) Identity() Identity {
 	return Identity{Address: "3f2a.91c0.7d14", PeerID: "12D3KooW"}

@@ -94,7 +94,7 @@ type Unpinned struct {
 // Backend is what the server exposes; the daemon's node implements it.
 // Methods are called concurrently from HTTP handler goroutines and must be
 // safe for that; returned errors should be *Error where a code is known.
-// Embed UnimplementedBackend to implement only part of it.
+// Embed UnsupportedBackend to implement only part of it.
 type Backend interface {
 	Identity() Identity
 	Status(ctx context.Context) (Status, error)
