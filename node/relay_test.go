@@ -1,0 +1,60 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// TestRelayCarriesRealSessions: between two untrusted private nodes the
+// only path is the anchor's relay, and it must carry real sessions, not
+// go-libp2p's default 128 KiB per circuit: 32 MiB arrive intact.
+func TestRelayCarriesRealSessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	defer goleak.VerifyNone(t, leakOptions()...)
+	anchor, b, c := privateTrio(t)
+	ctx := context.Background()
+
+	const port, size = 5555, 32 << 20
+	require.NoError(t, b.SetPortPublic(port, true))
+	l, err := b.Listen(port)
+	require.NoError(t, err)
+	defer l.Close()
+	sums := make(chan [32]byte, 1)
+	go func() {
+		conn, err := l.AcceptConn()
+		if err != nil {
+			close(sums)
+			return
+		}
+		defer conn.Close()
+		h := sha256.New()
+		_, _ = io.Copy(h, conn)
+		var sum [32]byte
+		copy(sum[:], h.Sum(nil))
+		sums <- sum
+		_ = conn.CloseWrite()
+	}()
+
+	conn, err := c.DialAddr(ctx, b.Addr(), port)
+	require.NoError(t, err)
+	require.True(t, conn.Relayed(), "untrusted private nodes meet on the relay")
+	h := sha256.New()
+	_, err = io.Copy(conn, io.TeeReader(io.LimitReader(rand.Reader, size), h))
+	require.NoError(t, err)
+	require.NoError(t, conn.CloseWrite())
+	got, ok := <-sums
+	require.True(t, ok)
+	require.Equal(t, h.Sum(nil), got[:], "32 MiB over the relay, intact")
+	conn.Close()
+	for _, n := range []*Node{c, b, anchor} {
+		require.NoError(t, n.Close())
+	}
+}
