@@ -12,6 +12,7 @@ import (
 
 	"github.com/pilot-agents/pilot/node"
 	"github.com/pilot-agents/pilot/node/localapi"
+	"github.com/pilot-agents/pilot/testnet/natlab"
 )
 
 func TestContextCatalogue(t *testing.T) {
@@ -37,14 +38,14 @@ func TestContextCatalogue(t *testing.T) {
 	want := []string{"pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
 		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
-		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe",
+		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot testnet natlab",
 		"pilot trust approve", "pilot trust list", "pilot trust pending", "pilot trust reject", "pilot trust request", "pilot trust revoke",
 		"pilot tunnel close", "pilot tunnels", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
 	streaming := []string{"pilot connect", "pilot events", "pilot listen", "pilot subscribe"}
-	longRunning := append([]string{"pilot up"}, streaming...)
+	longRunning := append([]string{"pilot up", "pilot testnet natlab"}, streaming...)
 	for _, cmd := range c.Commands {
 		if cmd.Short == "" || !strings.HasPrefix(cmd.Usage, cmd.Name) || len(cmd.Output) == 0 || len(cmd.Examples) == 0 {
 			t.Errorf("%s is incomplete: %+v", cmd.Name, cmd)
@@ -54,7 +55,7 @@ func TestContextCatalogue(t *testing.T) {
 				t.Errorf("%s lists flag %s, which belongs in global_flags or nowhere", cmd.Name, f.Name)
 			}
 		}
-		wantDaemon := cmd.Name != "pilot up" && cmd.Name != "pilot context"
+		wantDaemon := cmd.Name != "pilot up" && cmd.Name != "pilot context" && cmd.Name != "pilot testnet natlab"
 		if cmd.NeedsDaemon != wantDaemon {
 			t.Errorf("%s needs_daemon = %v", cmd.Name, cmd.NeedsDaemon)
 		}
@@ -177,6 +178,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"expose":            localapi.Tunnel{},
 		"forward":           localapi.Tunnel{},
 		"tunnels":           localapi.TunnelList{Tunnels: []localapi.Tunnel{{}}},
+		"testnet natlab":    natlabReport{Results: []natlab.Result{{}}},
 		"tunnel close":      localapi.Tunnel{},
 		"listen":            pipeOutput{},
 		"connect":           pipeOutput{},

@@ -90,6 +90,7 @@ catalogue as JSON, for agents.`,
 	})
 
 	root.AddCommand(
+		newTestnetCmd(a),
 		newUpCmd(a),
 		newIDCmd(a),
 		newStatusCmd(a),
