@@ -31,7 +31,7 @@ func (b apiBackend) Status(ctx context.Context) (localapi.Status, error) {
 	if err := n.running(); err != nil {
 		return localapi.Status{}, apiError(err)
 	}
-	return localapi.Status{
+	st := localapi.Status{
 		Address:          n.addr.String(),
 		PeerID:           n.id.String(),
 		Addrs:            nonNil(n.JoinAddrs()),
@@ -45,7 +45,14 @@ func (b apiBackend) Status(ctx context.Context) (localapi.Status, error) {
 		Anchor:           n.cfg.Anchor,
 		Bootstrap:        nonNil(n.cfg.Bootstrap),
 		UptimeSeconds:    time.Since(n.startedAt).Seconds(),
-	}, nil
+	}
+	st.NAT = n.NATGuess()
+	st.PublishedAddrs = nonNil(n.PublishedAddrs())
+	st.RelayReservations = []string{}
+	for _, p := range n.RelayReservations() {
+		st.RelayReservations = append(st.RelayReservations, p.String())
+	}
+	return st, nil
 }
 
 func (b apiBackend) Resolve(ctx context.Context, address string) (localapi.Resolved, error) {

@@ -79,6 +79,10 @@ type Config struct {
 	// BootstrapTimeout bounds each connection to a bootstrap peer at
 	// start. Default 10 seconds.
 	BootstrapTimeout time.Duration
+	// DirectWait is how long DialBulk waits for a direct path to a trusted
+	// peer reached only through a relay before it uses the relay. Default
+	// 5 seconds (DefaultDirectWait; docs/nat.md).
+	DirectWait time.Duration
 }
 
 // DefaultHome is $PILOT_HOME, else ~/.pilot (./.pilot if there is no home

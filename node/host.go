@@ -8,6 +8,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -53,9 +55,28 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		libp2p.Ping(true),
 	}
 	if cfg.Anchor {
+		// An anchor is public by definition: its reachability is not left
+		// to AutoNAT (the relay service only starts once it is public), it
+		// answers other nodes' AutoNAT dial-back requests, and it runs the
+		// relay service (privacyOptions).
 		opts = append(opts, libp2p.ForceReachabilityPublic(), libp2p.EnableNATService())
 	}
-	opts = append(opts, privacyOptions(cfg, keeper)...)
+	// Every node keeps go-libp2p's AutoNAT v1 client (on by default): it
+	// drives EvtLocalReachabilityChanged. Hole punching (DCUtR) on QUIC and
+	// TCP runs only between trusted peers: the filter gives untrusted peers
+	// no address and ignores theirs (nat.go, docs/nat.md).
+	st := keeper.nat
+	opts = append(opts, libp2p.EnableHolePunching(holepunch.WithAddrFilter(holePunchFilter{st})))
+	if cfg.private() {
+		opts = append(opts, libp2p.ConnectionGater(privateDialGater{st}))
+	}
+	var relayOpts []relayv2.Option
+	if cfg.Anchor {
+		res := relayResources()
+		st.guard = newReservationGuard(cm, res.ReservationTTL)
+		relayOpts = append(relayOpts, relayv2.WithResources(res), relayv2.WithACL(st.guard))
+	}
+	opts = append(opts, privacyOptions(cfg, keeper, relayOpts...)...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cm.Close()

@@ -64,6 +64,9 @@ type Node struct {
 
 	topicRelays topicRelays
 
+	nat       *natState    // NAT traversal state (nat.go), set by startNAT
+	natKeeper *relayKeeper // the private node's relay reservations
+
 	reachability atomic.Value // string
 
 	cancel    context.CancelFunc
@@ -163,6 +166,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.host, err = newHost(&n.cfg, n.priv, keeper); err != nil {
 		return err
 	}
+	if err := n.startNAT(runCtx, keeper); err != nil {
+		return err
+	}
 	if n.cfg.private() {
 		keeper.h = n.host
 		keeper.run(runCtx, &n.wg)
@@ -177,6 +183,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startTrust(runCtx); err != nil {
 		return err
 	}
+	n.nat.bindTrust(n.trusted) // hole punching and the dial gater see trust from here on
 	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{}); err != nil {
 		return err
 	}

@@ -1,9 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +58,7 @@ func (n *Node) Connect(ctx context.Context, a addressing.Addr) (peer.ID, error) 
 	if a == n.addr {
 		return "", ErrSelf
 	}
-	if p, ok, err := n.dht.Pins().Get(ctx, a); err == nil && ok && n.isConnected(p.PeerID) {
+	if p, ok, err := n.dht.Pins().Get(ctx, a); err == nil && ok && n.usableConn(p.PeerID) {
 		return p.PeerID, nil
 	}
 	res, err := n.dht.Resolve(ctx, a)
@@ -63,10 +66,19 @@ func (n *Node) Connect(ctx context.Context, a addressing.Addr) (peer.ID, error) 
 		return "", err
 	}
 	ai := res.Record.AddrInfo()
-	if err := n.host.Connect(ctx, ai); err != nil {
+	// A relayed (limited) connection counts: streams go over it at once
+	// rather than after a direct dial that behind a NAT only times out.
+	if err := n.host.Connect(network.WithAllowLimitedConn(ctx, "pilot-connect"), ai); err != nil {
 		return "", fmt.Errorf("node: connect to %s (%s): %w: %w", a, ai.ID, ErrUnreachable, err)
 	}
 	return ai.ID, nil
+}
+
+// usableConn reports whether there is a connection to p, direct or
+// relayed.
+func (n *Node) usableConn(p peer.ID) bool {
+	c := n.host.Network().Connectedness(p)
+	return c == network.Connected || c == network.Limited
 }
 
 // Unpin removes the pin for a, so the next resolution pins whichever peer
@@ -99,7 +111,8 @@ type PingStats struct {
 }
 
 // Ping resolves a, connects, and measures count round trips over the libp2p
-// ping protocol, one after the other.
+// ping protocol, one after the other, on one stream. Relayed and Remote
+// describe the connection that stream actually used.
 func (n *Node) Ping(ctx context.Context, a addressing.Addr, count int) (PingStats, error) {
 	if count < 1 {
 		return PingStats{}, fmt.Errorf("node: ping count %d: want at least 1", count)
@@ -109,29 +122,30 @@ func (n *Node) Ping(ctx context.Context, a addressing.Addr, count int) (PingStat
 		return PingStats{}, err
 	}
 	st := PingStats{Addr: a, PeerID: id}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := ping.Ping(pctx, n.host, id)
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "pilot-ping"), id, ping.ID)
+	if err != nil {
+		return st, fmt.Errorf("node: ping %s: %w: %w", a, ErrUnreachable, err)
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Reset() }) // cancellation ends a pending read
+	defer stop()
+	st.Relayed = isRelayed(s.Conn())
+	st.Remote = s.Conn().RemoteMultiaddr()
 	var firstErr error
 	for st.Sent < count {
-		r, ok := <-results
-		if !ok {
-			break
-		}
 		st.Sent++
-		if r.Error != nil {
-			firstErr = r.Error
+		rtt, err := pingOnce(ctx, s)
+		if err != nil {
+			firstErr = err
 			break
 		}
-		st.RTTs = append(st.RTTs, r.RTT)
+		n.host.Peerstore().RecordLatency(id, rtt)
+		st.RTTs = append(st.RTTs, rtt)
 	}
-	cancel()
-	for range results { // let ping's goroutine finish
+	if firstErr != nil {
+		s.Reset()
 	}
 	if len(st.RTTs) == 0 {
-		if firstErr == nil {
-			firstErr = ctx.Err()
-		}
 		return st, fmt.Errorf("node: ping %s: %w: %w", a, ErrUnreachable, firstErr)
 	}
 	var sum time.Duration
@@ -141,11 +155,40 @@ func (n *Node) Ping(ctx context.Context, a addressing.Addr, count int) (PingStat
 		st.Min, st.Max = min(st.Min, r), max(st.Max, r)
 	}
 	st.Avg = sum / time.Duration(len(st.RTTs))
-	if c := n.bestConn(id); c != nil {
-		st.Relayed = isRelayed(c)
-		st.Remote = c.RemoteMultiaddr()
-	}
 	return st, nil
+}
+
+// pingTimeout bounds one round trip of Ping.
+const pingTimeout = 10 * time.Second
+
+// pingOnce is one round of the libp2p ping protocol on s: 32 random bytes
+// out, the same 32 back.
+func pingOnce(ctx context.Context, s network.Stream) (time.Duration, error) {
+	deadline := time.Now().Add(pingTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	_ = s.SetDeadline(deadline)
+	out := make([]byte, ping.PingSize)
+	if _, err := rand.Read(out); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if _, err := s.Write(out); err != nil {
+		return 0, err
+	}
+	in := make([]byte, ping.PingSize)
+	if _, err := io.ReadFull(s, in); err != nil {
+		return 0, err
+	}
+	rtt := time.Since(start)
+	if !bytes.Equal(in, out) {
+		return 0, errors.New("ping: wrong answer")
+	}
+	return rtt, nil
 }
 
 // bestConn returns a direct connection to p if there is one, else any.

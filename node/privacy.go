@@ -57,12 +57,16 @@ func relayResources() relayv2.Resources {
 }
 
 // privacyOptions returns the host options that make cfg's privacy policy
-// real: the relay service on anchors, relay-only addresses on private
-// nodes (from keeper, which holds their reservations).
-func privacyOptions(cfg *Config, keeper *relayKeeper) []libp2p.Option {
+// real: the relay service on anchors (with relayOpts, default
+// relayResources), relay-only addresses on private nodes (from keeper,
+// which holds their reservations).
+func privacyOptions(cfg *Config, keeper *relayKeeper, relayOpts ...relayv2.Option) []libp2p.Option {
 	var opts []libp2p.Option
 	if cfg.Anchor {
-		opts = append(opts, libp2p.EnableRelayService(relayv2.WithResources(relayResources())))
+		if len(relayOpts) == 0 {
+			relayOpts = []relayv2.Option{relayv2.WithResources(relayResources())}
+		}
+		opts = append(opts, libp2p.EnableRelayService(relayOpts...))
 	}
 	if cfg.private() {
 		opts = append(opts, libp2p.AddrsFactory(func([]ma.Multiaddr) []ma.Multiaddr { return keeper.addrs() }))

@@ -24,6 +24,7 @@ import (
 type relayKeeper struct {
 	h       host.Host
 	anchors []peer.AddrInfo
+	nat     *natState // built with the host (newHost), bound by startNAT
 
 	mu       sync.Mutex
 	circuits map[peer.ID][]ma.Multiaddr
@@ -39,7 +40,7 @@ const (
 )
 
 func newRelayKeeper(anchors []peer.AddrInfo) *relayKeeper {
-	return &relayKeeper{anchors: anchors, circuits: make(map[peer.ID][]ma.Multiaddr)}
+	return &relayKeeper{anchors: anchors, circuits: make(map[peer.ID][]ma.Multiaddr), nat: newNATState()}
 }
 
 // addrs are the relay addresses of the live reservations, in a stable
@@ -54,6 +55,17 @@ func (k *relayKeeper) addrs() []ma.Multiaddr {
 	}
 	slices.SortFunc(out, func(a, b ma.Multiaddr) int { return slices.Compare(a.Bytes(), b.Bytes()) })
 	return out
+}
+
+// reservations are the anchors with a live reservation, sorted.
+func (k *relayKeeper) reservations() []peer.ID {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]peer.ID, 0, len(k.circuits))
+	for p := range k.circuits {
+		out = append(out, p)
+	}
+	return sortedIDs(out)
 }
 
 // run keeps one reservation per anchor until ctx ends.
@@ -97,15 +109,27 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 	}
 }
 
+// set records the relay addresses a reservation on anchor gives (none:
+// no reservation). While a reservation is live the connection to the
+// anchor is protected from the connection manager: trimming it would
+// take the node's only published addresses away.
 func (k *relayKeeper) set(anchor peer.ID, addrs []ma.Multiaddr) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if len(addrs) == 0 {
+		if _, ok := k.circuits[anchor]; ok && k.h != nil {
+			k.h.ConnManager().Unprotect(anchor, relayReservationTag)
+		}
 		delete(k.circuits, anchor)
 		return
 	}
+	if k.h != nil {
+		k.h.ConnManager().Protect(anchor, relayReservationTag)
+	}
 	k.circuits[anchor] = addrs
 }
+
+const relayReservationTag = "pilot-relay-reservation"
 
 // circuitAddrs are "<anchor addr>/p2p/<anchor>/p2p-circuit" for every
 // direct address of the anchor.

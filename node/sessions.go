@@ -31,13 +31,27 @@ func (n *Node) Dial(ctx context.Context, target string) (*ports.Conn, error) {
 	return n.DialAddr(ctx, sa.Addr, sa.Port)
 }
 
-// DialAddr is Dial with the address and port apart.
+// DialAddr is Dial with the address and port apart. The stream opens at
+// once on the best connection there is — over the relay if that is the
+// only one (never go-libp2p's silent wait for a direct connection). For a
+// trusted peer reached only through a relay, a direct connection is
+// sought in the background; later streams use it once it exists (a stream
+// stays on the connection it was opened on). For bulk data use DialBulk.
 func (n *Node) DialAddr(ctx context.Context, a addressing.Addr, port uint16) (*ports.Conn, error) {
+	return n.dial(ctx, a, port, false)
+}
+
+func (n *Node) dial(ctx context.Context, a addressing.Addr, port uint16, bulk bool) (*ports.Conn, error) {
 	id, err := n.Connect(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	n.goDirect(ctx, id)
+	if n.trusted(id) && !n.hasDirectConn(id) {
+		n.upgradeAsync(id)
+		if bulk {
+			n.WaitDirect(ctx, id, n.directWait())
+		}
+	}
 	c, err := n.ports.Dial(ctx, id, port)
 	if err != nil {
 		return nil, fmt.Errorf("node: dial %s:%d: %w", a, port, err)

@@ -89,6 +89,7 @@ func writeStatus(w io.Writer, v localapi.Status) {
 		{"home", v.Home},
 		{"uptime", uptime.String()},
 		{"reachability", v.Reachability},
+		{"nat", v.NAT},
 		{"dht_mode", v.DHTMode},
 		{"anchor", v.Anchor},
 		{"public", v.Public},
@@ -96,6 +97,8 @@ func writeStatus(w io.Writer, v localapi.Status) {
 		{"routing_table_size", v.RoutingTableSize},
 		{"bootstrap", v.Bootstrap},
 		{"addrs", v.Addrs},
+		{"published_addrs", v.PublishedAddrs},
+		{"relay_reservations", v.RelayReservations},
 	})
 }
 

@@ -37,6 +37,17 @@ type Status struct {
 	Anchor           bool     `json:"anchor"`
 	Bootstrap        []string `json:"bootstrap"`
 	UptimeSeconds    float64  `json:"uptime_seconds"`
+	// NAT is the node's guess at the NAT in front of it, from the
+	// addresses peers observe it at: "public", "behind NAT (cone-like)",
+	// "behind NAT (symmetric-like)", "behind NAT (type unknown)" or
+	// "unknown" (docs/nat.md).
+	NAT string `json:"nat"`
+	// RelayReservations are the peer IDs of the anchors on which a private
+	// node holds a live relay reservation.
+	RelayReservations []string `json:"relay_reservations"`
+	// PublishedAddrs are the addresses the node announces to everyone
+	// (identify, DHT): only relay addresses for a private node.
+	PublishedAddrs []string `json:"published_addrs"`
 }
 
 // Resolved answers `pilot resolve`.

@@ -1,0 +1,104 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
+
+	"github.com/pilot-agents/pilot/addressing"
+	"github.com/pilot-agents/pilot/node/ports"
+)
+
+// DefaultDirectWait is how long DialBulk waits for a direct path to a
+// trusted peer reached only through a relay before it uses the relay
+// (Config.DirectWait).
+const DefaultDirectWait = 5 * time.Second
+
+func (n *Node) directWait() time.Duration {
+	if n.cfg.DirectWait > 0 {
+		return n.cfg.DirectWait
+	}
+	return DefaultDirectWait
+}
+
+// DialBulk is DialAddr for bulk data: to a trusted peer reached only
+// through a relay it first tries for a direct path (the addrs protocol and
+// a direct dial; DCUtR runs by itself on the other side) and waits for one
+// up to Config.DirectWait, then opens the stream on whatever path exists —
+// the relay if no direct connection appeared. Untrusted peers never get a
+// direct path to a private node, so for them it does not wait.
+func (n *Node) DialBulk(ctx context.Context, a addressing.Addr, port uint16) (*ports.Conn, error) {
+	return n.dial(ctx, a, port, true)
+}
+
+// WaitDirect waits until there is a direct (not relayed, not limited)
+// connection to p, for at most max or until ctx ends, and reports whether
+// there is one. It reacts to the host's connectedness events; it does not
+// poll.
+func (n *Node) WaitDirect(ctx context.Context, p peer.ID, max time.Duration) bool {
+	if n.running() != nil {
+		return false
+	}
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged), eventbus.Name("pilot-wait-direct"))
+	if err != nil {
+		return n.hasDirectConn(p)
+	}
+	defer sub.Close()
+	// Checked after subscribing, so a connection that appears in between
+	// is seen either here or as an event.
+	if n.hasDirectConn(p) {
+		return true
+	}
+	t := time.NewTimer(max)
+	defer t.Stop()
+	if n.nat != nil && n.nat.waiting != nil {
+		n.nat.waiting(p)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return n.hasDirectConn(p)
+		case <-t.C:
+			return n.hasDirectConn(p)
+		case <-n.closed:
+			return false
+		case e, ok := <-sub.Out():
+			if !ok {
+				return n.hasDirectConn(p)
+			}
+			if e.(event.EvtPeerConnectednessChanged).Peer == p && n.hasDirectConn(p) {
+				return true
+			}
+		}
+	}
+}
+
+// upgradeAsync starts goDirect to p in the background, once at a time per
+// peer, bounded by goDirect's own timeouts and the node's lifetime. It
+// does nothing for untrusted peers or when a direct connection exists.
+func (n *Node) upgradeAsync(p peer.ID) {
+	st := n.nat
+	if st == nil || !n.trusted(p) || n.hasDirectConn(p) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.stopped || st.ctx == nil || st.ctx.Err() != nil || st.upgrading[p] {
+		return
+	}
+	st.upgrading[p] = true
+	ctx := st.ctx
+	n.wg.Add(1) // under st.mu: the NAT goroutine, still counted, sets stopped under it before the node's Wait can end
+	go func() {
+		defer n.wg.Done()
+		defer func() {
+			st.mu.Lock()
+			delete(st.upgrading, p)
+			st.mu.Unlock()
+		}()
+		n.goDirect(ctx, p)
+	}()
+}
