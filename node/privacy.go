@@ -30,9 +30,10 @@ const addrsProtocol = protocol.ID("/pilot/addrs/1.0.0")
 
 // Limits of the addrs protocol.
 const (
-	maxDirectAddrs   = 32
-	maxAddrBytes     = 256
-	addrsExchangeTTL = 10 * time.Second
+	directAddrAttempts = 4 // 0.5 + 1 + 2 s of backoff between them
+	maxDirectAddrs     = 32
+	maxAddrBytes       = 256
+	addrsExchangeTTL   = 10 * time.Second
 )
 
 // private reports whether the node hides its direct addresses.
@@ -131,14 +132,64 @@ func (n *Node) goDirect(ctx context.Context, p peer.ID) {
 	if !n.trusted(p) || n.hasDirectConn(p) {
 		return
 	}
-	addrs, err := n.fetchDirectAddrs(ctx, p)
-	if err != nil || len(addrs) == 0 {
-		return
+	// Trust reaches the two sides at different moments: the side that
+	// approves asks before the other has heard of the approval and gets an
+	// empty answer. Ask again a few times, with backoff, before giving up.
+	var addrs []ma.Multiaddr
+	for attempt, wait := 0, 500*time.Millisecond; ; attempt, wait = attempt+1, 2*wait {
+		got, err := n.fetchDirectAddrs(ctx, p)
+		if err == nil && len(got) > 0 {
+			addrs = got
+			break
+		}
+		if attempt == directAddrAttempts-1 {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, addrsExchangeTTL)
 	defer cancel()
 	if err := n.host.Connect(network.WithForceDirectDial(dctx, "pilot-trusted"), peer.AddrInfo{ID: p, Addrs: addrs}); err != nil {
-		log.Debugw("direct connection to trusted peer failed; staying on the relay", "peer", p, "err", err)
+		log.Debugw("direct connection to trusted peer failed; trying a hole punch", "peer", p, "err", err)
+		n.repunch(ctx, p)
+	}
+}
+
+// repunch makes go-libp2p's hole puncher try again for a trusted peer
+// behind a NAT. DCUtR starts only when a relayed connection arrives, and
+// the relayed connection to p was opened before the two trusted each
+// other - when the address filter still refused to punch. So one side (the
+// smaller peer ID, to avoid both doing it) replaces an idle relayed
+// connection with a fresh one through the same relay, which the other side
+// receives as new and punches from. Busy connections are left alone.
+func (n *Node) repunch(ctx context.Context, p peer.ID) {
+	if n.id > p || n.hasDirectConn(p) {
+		return
+	}
+	conns := n.host.Network().ConnsToPeer(p)
+	for _, c := range conns {
+		if !isRelayed(c) || len(c.GetStreams()) > 0 {
+			return
+		}
+	}
+	addrs := n.host.Peerstore().Addrs(p)
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	rctx, cancel := context.WithTimeout(ctx, addrsExchangeTTL)
+	defer cancel()
+	if err := n.host.Connect(network.WithAllowLimitedConn(rctx, "pilot-repunch"), peer.AddrInfo{ID: p, Addrs: addrs}); err != nil {
+		log.Debugw("fresh relayed connection for a hole punch failed", "peer", p, "err", err)
+		return
+	}
+	if n.WaitDirect(ctx, p, n.cfg.DirectWait) {
+		log.Infow("hole punch succeeded", "peer", p)
 	}
 }
 
