@@ -43,6 +43,10 @@ func (n *Node) startInbox() error {
 // Inbox is the node's inbox (nil before Start).
 func (n *Node) Inbox() *inbox.Inbox { return n.inbox }
 
+// smallMessage is the size up to which a message goes over whatever path
+// exists rather than waiting for a direct one.
+const smallMessage = 64 << 10
+
 // Send delivers one message to a's data exchange port and returns its ID
 // in the receiver's inbox.
 func (n *Node) Send(ctx context.Context, a addressing.Addr, kind inbox.Kind, body []byte) (string, error) {
@@ -50,7 +54,7 @@ func (n *Node) Send(ctx context.Context, a addressing.Addr, kind inbox.Kind, bod
 	if err != nil {
 		return "", err
 	}
-	n.goDirect(ctx, id)
+	n.preferDirect(ctx, id, len(body) > smallMessage)
 	return inbox.Send(ctx, n.ports, id, kind, "", bytes.NewReader(body), int64(len(body)))
 }
 
@@ -60,6 +64,6 @@ func (n *Node) SendFile(ctx context.Context, a addressing.Addr, path string) (st
 	if err != nil {
 		return "", err
 	}
-	n.goDirect(ctx, id)
+	n.preferDirect(ctx, id, true)
 	return inbox.SendFile(ctx, n.ports, id, path)
 }

@@ -41,10 +41,14 @@ type natState struct {
 	ctx       context.Context // the node's run context, set by startNAT
 	stopped   bool
 	upgrading map[peer.ID]bool
+	// failed remembers when an upgrade to a direct path last failed, so
+	// bulk transfers to a peer behind a symmetric NAT do not wait for a
+	// direct path again and again.
+	failed map[peer.ID]time.Time
 }
 
 func newNATState() *natState {
-	return &natState{guess: newNATGuesser(), upgrading: make(map[peer.ID]bool)}
+	return &natState{guess: newNATGuesser(), upgrading: make(map[peer.ID]bool), failed: make(map[peer.ID]time.Time)}
 }
 
 func (st *natState) bind(trusted func(peer.ID) bool, conns func(peer.ID) []network.Conn) {

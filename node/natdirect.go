@@ -100,5 +100,42 @@ func (n *Node) upgradeAsync(p peer.ID) {
 			st.mu.Unlock()
 		}()
 		n.goDirect(ctx, p)
+		st.mu.Lock()
+		if n.hasDirectConn(p) {
+			delete(st.failed, p)
+		} else {
+			st.failed[p] = time.Now()
+		}
+		st.mu.Unlock()
 	}()
+}
+
+// directFailTTL is how long a failed upgrade stops bulk transfers from
+// waiting for a direct path to that peer.
+const directFailTTL = 10 * time.Minute
+
+// recentlyFailed reports whether an upgrade to p failed within
+// directFailTTL.
+func (n *Node) recentlyFailed(p peer.ID) bool {
+	st := n.nat
+	if st == nil {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	at, ok := st.failed[p]
+	return ok && time.Since(at) < directFailTTL
+}
+
+// preferDirect starts an upgrade to a trusted peer reached only through a
+// relay and, for bulk data, waits a bounded time for it - unless the last
+// attempt failed recently.
+func (n *Node) preferDirect(ctx context.Context, p peer.ID, bulk bool) {
+	if !n.trusted(p) || n.hasDirectConn(p) {
+		return
+	}
+	n.upgradeAsync(p)
+	if bulk && !n.recentlyFailed(p) {
+		n.WaitDirect(ctx, p, n.directWait())
+	}
 }

@@ -46,12 +46,7 @@ func (n *Node) dial(ctx context.Context, a addressing.Addr, port uint16, bulk bo
 	if err != nil {
 		return nil, err
 	}
-	if n.trusted(id) && !n.hasDirectConn(id) {
-		n.upgradeAsync(id)
-		if bulk {
-			n.WaitDirect(ctx, id, n.directWait())
-		}
-	}
+	n.preferDirect(ctx, id, bulk)
 	c, err := n.ports.Dial(ctx, id, port)
 	if err != nil {
 		return nil, fmt.Errorf("node: dial %s:%d: %w", a, port, err)

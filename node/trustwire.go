@@ -39,11 +39,7 @@ func (n *Node) startTrust(ctx context.Context) error {
 			}
 			n.events.publish(LocalEvent{Kind: "trust_" + e.Kind, Peer: e.Peer, At: e.At, Detail: detail})
 			if e.Kind == trust.EventTrusted {
-				n.wg.Add(1)
-				go func() {
-					defer n.wg.Done()
-					n.goDirect(ctx, e.Peer)
-				}()
+				n.upgradeAsync(e.Peer) // in the background, once per peer, outcome remembered
 			}
 		},
 	})

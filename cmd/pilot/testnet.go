@@ -53,12 +53,23 @@ docs/nat.md.`,
 			if len(scs) == 0 {
 				return usageError(cmd, "unknown scenario %q; known: %s", scenario, scenarioNames())
 			}
-			transports := natlab.Transports
-			if transport != "" {
-				if !slices.Contains(natlab.Transports, transport) {
-					return usageError(cmd, "--transport is tcp, quic or both, not %q", transport)
+			if transport != "" && !slices.Contains(natlab.Transports, transport) {
+				return usageError(cmd, "--transport is tcp, quic or both, not %q", transport)
+			}
+			type run struct {
+				sc natlab.Scenario
+				tr string
+			}
+			var runs []run
+			for _, sc := range scs {
+				for _, tr := range natlab.TransportsOf(sc) {
+					if transport == "" || transport == tr {
+						runs = append(runs, run{sc, tr})
+					}
 				}
-				transports = []string{transport}
+			}
+			if len(runs) == 0 {
+				return usageError(cmd, "scenario %q does not run over %s", scenario, transport)
 			}
 			if err := natlab.Check(); err != nil {
 				return localapi.Errorf(localapi.CodeInvalidArgument, "run it as root, with iproute2 and nftables installed", "natlab: %v", err)
@@ -73,17 +84,15 @@ docs/nat.md.`,
 			}
 			defer os.RemoveAll(work)
 			var rep natlabReport
-			total := len(scs) * len(transports)
-			for _, sc := range scs {
-				for _, tr := range transports {
-					fmt.Fprintf(a.stderr, "natlab [%d/%d] %s over %s ...\n", len(rep.Results)+1, total, sc.Name, tr)
-					r := natlab.Run(cmd.Context(), sc, tr, natlab.Options{Bin: bin, WorkDir: work, TransferBytes: int64(mib) << 20})
-					rep.Results = append(rep.Results, r)
-					if r.Pass {
-						rep.Passed++
-					} else {
-						rep.Failed++
-					}
+			total := len(runs)
+			for i, r := range runs {
+				fmt.Fprintf(a.stderr, "natlab [%d/%d] %s over %s ...\n", i+1, total, r.sc.Name, r.tr)
+				res := natlab.Run(cmd.Context(), r.sc, r.tr, natlab.Options{Bin: bin, WorkDir: work, TransferBytes: int64(mib) << 20})
+				rep.Results = append(rep.Results, res)
+				if res.Pass {
+					rep.Passed++
+				} else {
+					rep.Failed++
 				}
 			}
 			if err := a.emit(rep, func(w io.Writer) { writeNatlab(w, rep) }); err != nil {

@@ -19,6 +19,8 @@ type Scenario struct {
 	Name   string
 	B, C   NATKind
 	Expect string // "direct" or "relayed" once B and C trust each other
+	// Transports it runs with; nil means all of Transports.
+	Transports []string
 }
 
 // Scenarios are the lab's standard experiments.
@@ -26,11 +28,21 @@ var Scenarios = []Scenario{
 	{Name: "cone-cone", B: Cone, C: Cone, Expect: "direct"},
 	{Name: "public-nat", B: Cone, C: None, Expect: "direct"},
 	{Name: "symmetric", B: Symmetric, C: Cone, Expect: "relayed"},
-	{Name: "udp-blocked", B: UDPBlocked, C: None, Expect: "direct"},
+	// QUIC-only cannot work when UDP is blocked (B cannot even reach the
+	// anchor), so the scenario asks whether TCP carries the session.
+	{Name: "udp-blocked", B: UDPBlocked, C: None, Expect: "direct", Transports: []string{"tcp", "both"}},
 }
 
-// Transports are the transport variants every scenario runs with.
+// Transports are the transport variants a scenario runs with.
 var Transports = []string{"tcp", "quic", "both"}
+
+// TransportsOf returns the transports sc runs with.
+func TransportsOf(sc Scenario) []string {
+	if sc.Transports != nil {
+		return sc.Transports
+	}
+	return Transports
+}
 
 // Result is what one scenario run measured.
 type Result struct {

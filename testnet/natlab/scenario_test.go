@@ -18,9 +18,8 @@ func buildPilot(t *testing.T) string {
 	return bin
 }
 
-// TestScenarios runs real pilot daemons behind real NATs. Each subtest is a
-// scenario and transport whose expected path is met by what the node does
-// today; see docs/nat.md for the others.
+// TestScenarios runs real pilot daemons behind real NATs: one transport of
+// each scenario on every CI run (`pilot testnet natlab` runs them all).
 func TestScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real daemons in network namespaces")
@@ -30,8 +29,10 @@ func TestScenarios(t *testing.T) {
 	for _, tc := range []struct {
 		scenario, transport string
 	}{
+		{"cone-cone", "tcp"},
+		{"public-nat", "quic"},
 		{"symmetric", "tcp"},
-		{"symmetric", "quic"},
+		{"udp-blocked", "both"},
 	} {
 		t.Run(tc.scenario+"/"+tc.transport, func(t *testing.T) {
 			var sc Scenario
