@@ -76,6 +76,13 @@ type Config struct {
 	// ResolveQuorum is how many DHT peers must answer before a lookup
 	// returns the best record. Default 3.
 	ResolveQuorum int
+	// RelayMaxReservations bounds the relay reservations an anchor holds.
+	// Default 1024.
+	RelayMaxReservations int
+	// RelayReservationsPerIP bounds an anchor's reservations from one IP
+	// address, so one abusive machine cannot take them all; it stays well
+	// above 1 because many honest nodes share one NAT. Default 256.
+	RelayReservationsPerIP int
 	// BootstrapTimeout bounds each connection to a bootstrap peer at
 	// start. Default 10 seconds.
 	BootstrapTimeout time.Duration
@@ -167,6 +174,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.ResourceFDs <= 0 {
 		c.ResourceFDs = 1024
+	}
+	if c.RelayMaxReservations <= 0 {
+		c.RelayMaxReservations = 1024
+	}
+	if c.RelayReservationsPerIP <= 0 {
+		c.RelayReservationsPerIP = 256
 	}
 	if c.BootstrapTimeout <= 0 {
 		c.BootstrapTimeout = 10 * time.Second

@@ -72,7 +72,7 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 	}
 	var relayOpts []relayv2.Option
 	if cfg.Anchor {
-		res := relayResources()
+		res := relayResources(cfg)
 		st.guard = newReservationGuard(cm, res.ReservationTTL)
 		relayOpts = append(relayOpts, relayv2.WithResources(res), relayv2.WithACL(st.guard))
 	}

@@ -47,13 +47,15 @@ func isCircuit(a ma.Multiaddr) bool {
 // relayResources sizes an anchor's relay for real fallback sessions, not
 // just for hole-punch coordination: go-libp2p's defaults cut a circuit
 // after 2 minutes or 128 KiB.
-func relayResources() relayv2.Resources {
+// cfg's relay fields override the reservation counts.
+func relayResources(cfg *Config) relayv2.Resources {
 	r := relayv2.DefaultResources()
 	r.Limit = &relayv2.RelayLimit{Duration: time.Hour, Data: 1 << 30}
-	r.MaxReservations = 1024
+	r.MaxReservations = cfg.RelayMaxReservations
 	r.MaxCircuits = 64
-	r.MaxReservationsPerIP = 256 // many private nodes share one NAT or a loopback
-	r.MaxReservationsPerASN = 1024
+	r.MaxReservationsPerPeer = 1 // a peer renews its one reservation, it never holds two
+	r.MaxReservationsPerIP = cfg.RelayReservationsPerIP
+	r.MaxReservationsPerASN = cfg.RelayMaxReservations
 	return r
 }
 
@@ -65,7 +67,7 @@ func privacyOptions(cfg *Config, keeper *relayKeeper, relayOpts ...relayv2.Optio
 	var opts []libp2p.Option
 	if cfg.Anchor {
 		if len(relayOpts) == 0 {
-			relayOpts = []relayv2.Option{relayv2.WithResources(relayResources())}
+			relayOpts = []relayv2.Option{relayv2.WithResources(relayResources(cfg))}
 		}
 		opts = append(opts, libp2p.EnableRelayService(relayOpts...))
 	}
