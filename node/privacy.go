@@ -31,6 +31,7 @@ const addrsProtocol = protocol.ID("/pilot/addrs/1.0.0")
 // Limits of the addrs protocol.
 const (
 	directAddrAttempts = 4 // 0.5 + 1 + 2 s of backoff between them
+	directDialTimeout  = 1500 * time.Millisecond
 	maxDirectAddrs     = 32
 	maxAddrBytes       = 256
 	addrsExchangeTTL   = 10 * time.Second
@@ -155,7 +156,10 @@ func (n *Node) goDirect(ctx context.Context, p peer.ID) {
 		case <-t.C:
 		}
 	}
-	dctx, cancel := context.WithTimeout(ctx, addrsExchangeTTL)
+	// A LAN or loopback dial completes in milliseconds; between two NATs
+	// the peer's private addresses are unreachable, and over QUIC nothing
+	// says so until a handshake timeout. Give up early and punch instead.
+	dctx, cancel := context.WithTimeout(ctx, directDialTimeout)
 	defer cancel()
 	if err := n.host.Connect(network.WithForceDirectDial(dctx, "pilot-trusted"), peer.AddrInfo{ID: p, Addrs: addrs}); err != nil {
 		log.Debugw("direct connection to trusted peer failed; trying a hole punch", "peer", p, "err", err)
