@@ -58,6 +58,7 @@ type Result struct {
 	BytesMatch        bool    `json:"bytes_match"`
 	Pass              bool    `json:"pass"`
 	Error             string  `json:"error,omitempty"`
+	Lab               string  `json:"lab"` // the lab's ID: its namespaces are pl-<lab>-*
 }
 
 // Options tune a run.
@@ -103,6 +104,7 @@ func Run(ctx context.Context, sc Scenario, transport string, opts Options) (res 
 		return fail(err)
 	}
 	defer lab.Close()
+	res.Lab = lab.ID
 	stop := lab.CloseOnSignal(ctx)
 	defer stop()
 

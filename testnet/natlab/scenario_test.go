@@ -26,6 +26,7 @@ func TestScenarios(t *testing.T) {
 	}
 	requireLab(t)
 	bin := buildPilot(t)
+	var labs []string
 	for _, tc := range []struct {
 		scenario, transport string
 	}{
@@ -45,11 +46,14 @@ func TestScenarios(t *testing.T) {
 			r := Run(t.Context(), sc, tc.transport, Options{Bin: bin, WorkDir: t.TempDir(), TransferBytes: 16 << 20, DirectWait: 10 * time.Second})
 			t.Logf("%s/%s in %s: path %s, ttfb %.0f ms, to direct %.0f ms, relay %.1f MB/s, final %.1f MB/s, sha256 ok %v",
 				tc.scenario, tc.transport, time.Since(start).Round(time.Millisecond), r.Path, r.TimeToFirstByteMs, r.TimeToDirectMs, r.RelayMBps, r.FinalMBps, r.BytesMatch)
+			labs = append(labs, r.Lab)
 			require.True(t, r.Pass, r.Error)
 			require.True(t, r.BytesMatch, "16 MiB over the relay must arrive intact")
 		})
 	}
 	left, err := exec.Command("ip", "netns", "list").Output()
 	require.NoError(t, err)
-	require.NotContains(t, string(left), "pl-", "the scenarios left namespaces behind")
+	for _, id := range labs {
+		require.NotContains(t, string(left), "pl-"+id+"-", "lab %s left namespaces behind", id)
+	}
 }
