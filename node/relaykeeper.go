@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	ma "github.com/multiformats/go-multiaddr"
@@ -79,7 +81,23 @@ func (k *relayKeeper) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
+// keep holds a reservation on one anchor: it renews before expiry, and at
+// once when the connection to the anchor drops (a restarted anchor has
+// forgotten every reservation, and waiting for the renewal would leave the
+// node without a published address for most of an hour).
 func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
+	sub, err := k.h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		log.Warnw("relay keeper cannot watch its anchor; renewing on schedule only", "anchor", ai.ID, "err", err)
+	} else {
+		defer sub.Close()
+	}
+	lost := func() <-chan any {
+		if sub == nil {
+			return nil
+		}
+		return sub.Out()
+	}
 	retry := reserveMinRetry
 	for {
 		rctx, cancel := context.WithTimeout(ctx, reserveTimeout)
@@ -100,11 +118,27 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 			wait = max(time.Until(rsvp.Expiration)-renewBefore, time.Minute)
 		}
 		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+				break wait
+			case e, ok := <-lost():
+				if !ok {
+					sub = nil
+					continue
+				}
+				ev := e.(event.EvtPeerConnectednessChanged)
+				if ev.Peer == ai.ID && ev.Connectedness == network.NotConnected && err == nil {
+					t.Stop()
+					k.set(ai.ID, nil)
+					log.Infow("lost the anchor; reserving again", "anchor", ai.ID)
+					break wait
+				}
+			}
 		}
 	}
 }
