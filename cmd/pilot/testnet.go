@@ -34,8 +34,9 @@ func newNatlabCmd(a *app) *cobra.Command {
 		Long: `Build hosts and NAT routers in Linux network namespaces, run this pilot binary
 in them (a public anchor, peers B and C behind the scenario's NATs), and
 measure: time to first byte over the relay (untrusted), time from trust to a
-direct connection, throughput over the relay and on the final path, and
-whether the bytes arrived intact (sha256). Everything the lab creates is
+direct connection, throughput over the relay and on the final path,
+whether the bytes arrived intact (sha256), and whether the untrusted peer
+saw any non-relay address of the other. Everything the lab creates is
 removed afterwards, also on failure or interrupt. See docs/natlab.md and
 docs/nat.md.`,
 		Example: "  sudo pilot testnet natlab\n  sudo pilot testnet natlab --scenario symmetric --transport tcp --json",
@@ -127,8 +128,8 @@ func writeNatlab(w io.Writer, rep natlabReport) {
 		}
 		rows = append(rows, []string{r.Scenario, r.Transport, r.Expect, r.Path,
 			fmt.Sprintf("%.0f", r.TimeToFirstByteMs), fmt.Sprintf("%.0f", r.TimeToDirectMs),
-			fmt.Sprintf("%.1f", r.RelayMBps), fmt.Sprintf("%.1f", r.FinalMBps), fmt.Sprint(r.BytesMatch), verdict})
+			fmt.Sprintf("%.1f", r.RelayMBps), fmt.Sprintf("%.1f", r.FinalMBps), fmt.Sprint(r.BytesMatch), fmt.Sprint(len(r.Leaked) == 0), verdict})
 	}
-	writeTable(w, []string{"SCENARIO", "TRANSPORT", "EXPECT", "PATH", "TTFB_MS", "TO_DIRECT_MS", "RELAY_MB/S", "FINAL_MB/S", "SHA256_OK", "RESULT"}, rows)
+	writeTable(w, []string{"SCENARIO", "TRANSPORT", "EXPECT", "PATH", "TTFB_MS", "TO_DIRECT_MS", "RELAY_MB/S", "FINAL_MB/S", "SHA256_OK", "PRIVATE_OK", "RESULT"}, rows)
 	fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 }

@@ -57,7 +57,7 @@ type Manager struct {
 	// outbox delivery
 	kick       chan struct{}
 	inflightMu sync.Mutex
-	inflight   map[peer.ID]bool
+	inflight   map[peer.ID]chan struct{} // closed when that delivery ends
 	sendSem    chan struct{}
 	inboundSem chan struct{}
 }
@@ -110,7 +110,7 @@ func New(cfg Config) (*Manager, error) {
 		stats:      make(map[string]uint64, len(statNames)),
 		events:     make(chan Event, cfg.EventBuffer),
 		kick:       make(chan struct{}, 1),
-		inflight:   make(map[peer.ID]bool),
+		inflight:   make(map[peer.ID]chan struct{}),
 		sendSem:    make(chan struct{}, cfg.MaxConcurrentSends),
 		inboundSem: make(chan struct{}, cfg.MaxInboundStreams),
 	}

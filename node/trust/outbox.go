@@ -94,18 +94,28 @@ func (m *Manager) dispatchDue(forced map[peer.ID]bool) time.Duration {
 }
 
 func (m *Manager) claim(p peer.ID) bool {
+	_, ok := m.claimOrWait(p)
+	return ok
+}
+
+// claimOrWait claims p, or returns the channel that closes when the
+// delivery holding p ends.
+func (m *Manager) claimOrWait(p peer.ID) (<-chan struct{}, bool) {
 	m.inflightMu.Lock()
 	defer m.inflightMu.Unlock()
-	if m.inflight[p] {
-		return false
+	if done, busy := m.inflight[p]; busy {
+		return done, false
 	}
-	m.inflight[p] = true
-	return true
+	m.inflight[p] = make(chan struct{})
+	return nil, true
 }
 
 func (m *Manager) unclaim(p peer.ID) {
 	m.inflightMu.Lock()
-	delete(m.inflight, p)
+	if done, ok := m.inflight[p]; ok {
+		close(done)
+		delete(m.inflight, p)
+	}
 	m.inflightMu.Unlock()
 }
 
@@ -119,8 +129,25 @@ func (m *Manager) wake() {
 
 // sendNow tries to deliver p's queued message from the caller's goroutine;
 // if a delivery to p is already running, the retrier follows up instead.
+//
+// When the retrier is already delivering to p (it may have picked up the
+// entry the caller just queued), sendNow waits for that attempt, bounded
+// by ctx and AttemptTimeout, so the caller's "delivered or queued" holds
+// either way.
 func (m *Manager) sendNow(ctx context.Context, p peer.ID) {
-	if ctx.Err() != nil || !m.claim(p) {
+	if ctx.Err() != nil {
+		m.wake()
+		return
+	}
+	done, ok := m.claimOrWait(p)
+	if !ok {
+		t := time.NewTimer(m.cfg.AttemptTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		case <-t.C:
+		}
 		m.wake()
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -56,9 +57,12 @@ type Result struct {
 	FinalMBps         float64 `json:"final_mb_per_s"`        // TransferBytes once trusted, on Path
 	TransferBytes     int64   `json:"transfer_bytes"`
 	BytesMatch        bool    `json:"bytes_match"`
-	Pass              bool    `json:"pass"`
-	Error             string  `json:"error,omitempty"`
-	Lab               string  `json:"lab"` // the lab's ID: its namespaces are pl-<lab>-*
+	// Leaked lists the non-relay addresses of B that C (untrusted) saw in
+	// B's DHT record or its connection to B; anything here fails the run.
+	Leaked []string `json:"leaked"`
+	Pass   bool     `json:"pass"`
+	Error  string   `json:"error,omitempty"`
+	Lab    string   `json:"lab"` // the lab's ID: its namespaces are pl-<lab>-*
 }
 
 // Options tune a run.
@@ -148,17 +152,17 @@ func Run(ctx context.Context, sc Scenario, transport string, opts Options) (res 
 	if err := measure(ctx, &res, a, b, c, opts, work); err != nil {
 		return fail(fmt.Errorf("%w (logs: B: %s | C: %s)", err, b.LogTail(), c.LogTail()))
 	}
-	res.Pass = res.Path == sc.Expect && res.BytesMatch
+	res.Pass = res.Path == sc.Expect && res.BytesMatch && len(res.Leaked) == 0
 	if !res.Pass {
-		res.Error = fmt.Sprintf("path %s (want %s), bytes match %v; B log: %s | C log: %s",
-			res.Path, sc.Expect, res.BytesMatch, b.LogTail(), c.LogTail())
+		res.Error = fmt.Sprintf("path %s (want %s), bytes match %v, leaked %v; B log: %s | C log: %s",
+			res.Path, sc.Expect, res.BytesMatch, res.Leaked, b.LogTail(), c.LogTail())
 	}
 	return res
 }
 
 // measure runs the experiment between daemons b and c.
 func measure(ctx context.Context, res *Result, a, b, c *Daemon, opts Options, work string) error {
-	// Both publish a relay address; c finds b.
+	// Both publish a relay address; c finds b - and only relay addresses.
 	if err := poll(ctx, 60*time.Second, func() error {
 		var r struct{ Addrs []string }
 		if err := c.CLI(ctx, &r, "resolve", b.Address); err != nil {
@@ -167,6 +171,7 @@ func measure(ctx context.Context, res *Result, a, b, c *Daemon, opts Options, wo
 		if len(r.Addrs) == 0 {
 			return errors.New("b has no relay address yet")
 		}
+		res.Leaked = append(res.Leaked, direct(r.Addrs)...)
 		return nil
 	}); err != nil {
 		return err
@@ -182,6 +187,20 @@ func measure(ctx context.Context, res *Result, a, b, c *Daemon, opts Options, wo
 		return fmt.Errorf("echo over the relay: %w", err)
 	}
 	res.TimeToFirstByteMs = ms(time.Since(t0))
+	var peers struct {
+		Peers []struct {
+			Address string `json:"address"`
+			Remote  string `json:"remote_addr"`
+		}
+	}
+	if err := c.CLI(ctx, &peers, "peers"); err != nil {
+		return err
+	}
+	for _, p := range peers.Peers {
+		if p.Address == b.Address {
+			res.Leaked = append(res.Leaked, direct([]string{p.Remote})...)
+		}
+	}
 	payload := filepath.Join(work, "payload.bin")
 	sum, err := writePayload(payload, opts.TransferBytes)
 	if err != nil {
@@ -299,4 +318,15 @@ func mbps(n int64, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds() / 1e6
+}
+
+// direct keeps the addresses that are not relay (p2p-circuit) addresses.
+func direct(addrs []string) []string {
+	var out []string
+	for _, a := range addrs {
+		if !strings.Contains(a, "/p2p-circuit") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
