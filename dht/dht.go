@@ -19,7 +19,6 @@ import (
 	"time"
 
 	ds "github.com/ipfs/go-datastore"
-	"github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
 	logging "github.com/ipfs/go-log/v2"
 	kaddht "github.com/libp2p/go-libp2p-kad-dht"
@@ -236,24 +235,6 @@ func (d *DHT) RoutingTableSize() int { return d.kad.RoutingTable().Size() }
 
 // Self returns the node's own address.
 func (d *DHT) Self() addressing.Addr { return d.self }
-
-// StoredRecords counts the Pilot records this node holds in its share of
-// the DHT (its own and those others put on it).
-func (d *DHT) StoredRecords(ctx context.Context) (int, error) {
-	res, err := d.cfg.Datastore.Query(ctx, query.Query{Prefix: "/" + Namespace, KeysOnly: true})
-	if err != nil {
-		return 0, fmt.Errorf("dht: count records: %w", err)
-	}
-	defer res.Close()
-	n := 0
-	for r := range res.Next() {
-		if r.Error != nil {
-			return n, fmt.Errorf("dht: count records: %w", r.Error)
-		}
-		n++
-	}
-	return n, nil
-}
 
 // HoldsRecord reports whether this node's own share of the DHT (its
 // datastore, not the network) holds a record under key. It mirrors

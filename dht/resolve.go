@@ -7,7 +7,6 @@ import (
 	"time"
 
 	kaddht "github.com/libp2p/go-libp2p-kad-dht"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/routing"
 
@@ -77,13 +76,4 @@ func (d *DHT) Resolve(ctx context.Context, a addressing.Addr) (*Resolution, erro
 		d.h.Peerstore().AddAddrs(best.PeerID, best.Addrs, peerstore.RecentlyConnectedAddrTTL)
 	}
 	return &Resolution{Record: best, PinCreated: created}, nil
-}
-
-// AddrInfoOf is a convenience: Resolve, then the record as AddrInfo.
-func (d *DHT) AddrInfoOf(ctx context.Context, a addressing.Addr) (peer.AddrInfo, error) {
-	r, err := d.Resolve(ctx, a)
-	if err != nil {
-		return peer.AddrInfo{}, err
-	}
-	return r.Record.AddrInfo(), nil
 }

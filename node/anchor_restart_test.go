@@ -42,17 +42,7 @@ func TestAnchorRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, anchor.Start(ctx))
 	defer func() { anchor.Close() }()
-	private := func() *Node {
-		cfg := TestnetConfig()
-		cfg.Public, cfg.DHTMode = false, ""
-		cfg.Bootstrap = anchor.JoinAddrs()
-		n, err := New(cfg)
-		require.NoError(t, err)
-		require.NoError(t, n.Start(ctx))
-		t.Cleanup(func() { n.Close() })
-		return n
-	}
-	b, c := private(), private()
+	b, c := startPrivate(t, anchor), startPrivate(t, anchor)
 	bt, ct := &fakeTrust{}, &fakeTrust{}
 	bt.add(c.PeerID())
 	ct.add(b.PeerID())
@@ -87,7 +77,7 @@ func TestAnchorRestart(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
-	d := private()
+	d := startPrivate(t, anchor)
 	eventually(t, 30*time.Second, func() error {
 		out, _, err := d.Echo(ctx, b.Addr(), "newcomer")
 		if err == nil && out != "newcomer" {

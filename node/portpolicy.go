@@ -1,7 +1,6 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -108,8 +107,6 @@ func (n *Node) PublicPorts() []uint16 {
 	}
 	return n.policy.publicPorts()
 }
-
-var errNoTrust = errors.New("node: trust is not available")
 
 // trusted reports whether p is trusted; with no trust manager nobody is.
 func (n *Node) trusted(p peer.ID) bool {

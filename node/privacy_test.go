@@ -37,6 +37,20 @@ func (f *fakeTrust) add(p peer.ID) {
 	f.ok[p] = true
 }
 
+// startPrivate starts a private-by-default node bootstrapped from anchor,
+// closed at cleanup.
+func startPrivate(t *testing.T, anchor *Node) *Node {
+	t.Helper()
+	cfg := TestnetConfig()
+	cfg.Public, cfg.DHTMode = false, ""
+	cfg.Bootstrap = anchor.JoinAddrs()
+	n, err := New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, n.Start(context.Background()))
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
 // privateTrio starts an anchor and two private nodes bootstrapped from it.
 func privateTrio(t *testing.T) (anchor, b, c *Node) {
 	t.Helper()
@@ -48,17 +62,7 @@ func privateTrio(t *testing.T) (anchor, b, c *Node) {
 	require.NoError(t, err)
 	require.NoError(t, anchor.Start(ctx))
 	t.Cleanup(func() { anchor.Close() })
-	priv := func() *Node {
-		cfg := TestnetConfig()
-		cfg.Public, cfg.DHTMode = false, ""
-		cfg.Bootstrap = anchor.JoinAddrs()
-		n, err := New(cfg)
-		require.NoError(t, err)
-		require.NoError(t, n.Start(ctx))
-		t.Cleanup(func() { n.Close() })
-		return n
-	}
-	b, c = priv(), priv()
+	b, c = startPrivate(t, anchor), startPrivate(t, anchor)
 	for _, n := range []*Node{b, c} {
 		eventually(t, 30*time.Second, func() error {
 			if len(n.host.Addrs()) == 0 {
