@@ -214,3 +214,16 @@ func eventually(t *testing.T, what string, timeout, interval time.Duration, cond
 		<-tick.C
 	}
 }
+
+// tcpJoin is the loopback TCP address others bootstrap from, out of a
+// daemon's ready message.
+func tcpJoin(t *testing.T, r upReady) string {
+	t.Helper()
+	for _, addr := range r.Addrs {
+		if strings.HasPrefix(addr, "/ip4/127.0.0.1/tcp/") && strings.HasSuffix(addr, "/p2p/"+r.PeerID) {
+			return addr
+		}
+	}
+	t.Fatalf("%s has no loopback TCP join address: %v", r.Address, r.Addrs)
+	return ""
+}

@@ -31,12 +31,7 @@ func TestSessionDaemons(t *testing.T) {
 	homeA, homeB, homeC := t.TempDir(), t.TempDir(), t.TempDir()
 	a := startDaemon(t, bin, "A", homeA, "--anchor", "--json")
 	readyA := a.ready(t)
-	join := ""
-	for _, addr := range readyA.Addrs {
-		if strings.Contains(addr, "/tcp/") {
-			join = addr
-		}
-	}
+	join := tcpJoin(t, readyA)
 	b := startDaemon(t, bin, "B", homeB, "--bootstrap", join, "--json")
 	readyB := b.ready(t)
 	c := startDaemon(t, bin, "C", homeC, "--bootstrap", join, "--json")

@@ -23,15 +23,7 @@ func TestThreeDaemons(t *testing.T) {
 	if !readyA.FirstNode || readyA.Socket != filepath.Join(homeA, socketName) {
 		t.Errorf("A ready = %+v, want first node with socket in its home", readyA)
 	}
-	join := ""
-	for _, addr := range readyA.Addrs {
-		if strings.HasPrefix(addr, "/ip4/127.0.0.1/tcp/") && strings.HasSuffix(addr, "/p2p/"+readyA.PeerID) {
-			join = addr
-		}
-	}
-	if join == "" {
-		t.Fatalf("A has no loopback TCP join address: %v", readyA.Addrs)
-	}
+	join := tcpJoin(t, readyA)
 
 	b := startDaemon(t, bin, "B", homeB, "--public", "--bootstrap", join, "--json")
 	readyB := b.ready(t)
