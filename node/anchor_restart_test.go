@@ -51,7 +51,10 @@ func TestAnchorRestart(t *testing.T) {
 		if len(b.RelayReservations()) == 0 {
 			return errors.New("no reservation yet")
 		}
-		_, err := c.Resolve(ctx, b.Addr())
+		res, err := c.Resolve(ctx, b.Addr())
+		if err == nil && len(res.Record.Addrs) == 0 {
+			return errors.New("record without relay addresses yet")
+		}
 		return err
 	})
 	_, err = c.Connect(ctx, b.Addr())
@@ -59,8 +62,10 @@ func TestAnchorRestart(t *testing.T) {
 	c.goDirect(ctx, b.PeerID())
 	require.True(t, c.hasDirectConn(b.PeerID()), "trusted peers on one host go direct")
 
+	require.True(t, b.natKeeper.alive(ctx, anchor.PeerID()), "the keeper's probe sees a live anchor")
 	priv := anchor.priv
 	require.NoError(t, anchor.Close())
+	require.False(t, b.natKeeper.alive(ctx, anchor.PeerID()), "the probe reports a gone anchor (and never dials)")
 	out, _, err := c.Echo(ctx, b.Addr(), "still here")
 	require.NoError(t, err, "the direct session survives the anchor")
 	require.Equal(t, "still here", out)

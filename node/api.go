@@ -52,6 +52,14 @@ func (b apiBackend) Status(ctx context.Context) (localapi.Status, error) {
 	for _, p := range n.RelayReservations() {
 		st.RelayReservations = append(st.RelayReservations, p.String())
 	}
+	reach, unreach := n.ConfirmedAddrs()
+	st.ReachableAddrs, st.UnreachableAddrs = []string{}, []string{}
+	for _, a := range reach {
+		st.ReachableAddrs = append(st.ReachableAddrs, a.String())
+	}
+	for _, a := range unreach {
+		st.UnreachableAddrs = append(st.UnreachableAddrs, a.String())
+	}
 	return st, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/libp2p/go-libp2p"
 )
 
 // Version is the Pilot software version reported by status and identify.
@@ -44,6 +46,12 @@ type Config struct {
 	// MDNS finds peers on the local network by multicast DNS. Default
 	// false in the zero Config; DaemonConfig turns it on.
 	MDNS bool
+	// AutoNATv2 runs go-libp2p's AutoNAT v2, which checks each direct
+	// address on its own (status: reachable_addrs / unreachable_addrs).
+	// Only anchors answer other nodes' checks (docs/nat.md). Default false
+	// in the zero Config (it adds a dial-back host per node, too heavy for
+	// a thousand-node testnet); DaemonConfig turns it on.
+	AutoNATv2 bool
 	// MDNSService is the mDNS service name. Default "pilot".
 	MDNSService string
 	// APISocket is the Unix socket path of the local API. Default ""
@@ -90,6 +98,12 @@ type Config struct {
 	// peer reached only through a relay before it uses the relay. Default
 	// 5 seconds (DefaultDirectWait; docs/nat.md).
 	DirectWait time.Duration
+
+	// hostOptions are extra libp2p options, appended last. Tests use them
+	// to put the host on go-libp2p's simulated network (simnet_test.go).
+	hostOptions []libp2p.Option
+	// relayDiscoverEvery overrides relayDiscoverEvery (tests).
+	relayDiscoverEvery time.Duration
 }
 
 // DefaultHome is $PILOT_HOME, else ~/.pilot (./.pilot if there is no home
@@ -113,6 +127,7 @@ func DaemonConfig(home string) Config {
 	return Config{
 		Home:      home,
 		MDNS:      true,
+		AutoNATv2: true,
 		APISocket: filepath.Join(home, "pilot.sock"),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/autonatv2"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -61,6 +62,9 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		// relay service (privacyOptions).
 		opts = append(opts, libp2p.ForceReachabilityPublic(), libp2p.EnableNATService())
 	}
+	if cfg.AutoNATv2 {
+		opts = append(opts, libp2p.EnableAutoNATv2())
+	}
 	// Every node keeps go-libp2p's AutoNAT v1 client (on by default): it
 	// drives EvtLocalReachabilityChanged. Hole punching (DCUtR) on QUIC and
 	// TCP runs only between trusted peers: the filter gives untrusted peers
@@ -77,11 +81,19 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		relayOpts = append(relayOpts, relayv2.WithResources(res), relayv2.WithACL(st.guard))
 	}
 	opts = append(opts, privacyOptions(cfg, keeper, relayOpts...)...)
+	opts = append(opts, cfg.hostOptions...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cm.Close()
 		rm.Close()
 		return nil, fmt.Errorf("node: start libp2p host on %v: %w", cfg.ListenAddrs, err)
+	}
+	if cfg.AutoNATv2 && !cfg.Anchor {
+		// AutoNAT v2 serves every node by default. Only anchors answer
+		// here: a node that does not offer the service is never sent
+		// another node's direct addresses to check, and never dials
+		// addresses a stranger chose.
+		h.RemoveStreamHandler(autonatv2.DialProtocol)
 	}
 	return h, nil
 }

@@ -449,3 +449,17 @@ func sortedIDs(ids []peer.ID) []peer.ID {
 	slices.Sort(ids)
 	return ids
 }
+
+// ConfirmedAddrs are the node's direct addresses as AutoNAT v2 judged
+// them: reachable from outside, or not (addresses it has not checked yet
+// are in neither). Both are empty when AutoNAT v2 is off.
+func (n *Node) ConfirmedAddrs() (reachable, unreachable []ma.Multiaddr) {
+	h, ok := n.host.(interface {
+		ConfirmedAddrs() (reachable, unreachable, unknown []ma.Multiaddr)
+	})
+	if !ok || !n.cfg.AutoNATv2 {
+		return nil, nil
+	}
+	reachable, unreachable, _ = h.ConfirmedAddrs()
+	return reachable, unreachable
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/autonatv2"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -260,4 +261,34 @@ func TestWaitDirectOnStoppedNode(t *testing.T) {
 	require.False(t, n.WaitDirect(context.Background(), "x", time.Second))
 	require.Equal(t, NATUnknown, n.NATGuess())
 	require.Empty(t, n.RelayReservations())
+}
+
+// TestAutoNATv2OnlyAnchorsServe: with AutoNAT v2 on, every node runs the
+// client, but only an anchor offers the dial-back service - so a node's
+// direct addresses go only to anchors for checking, and a plain node never
+// dials addresses a stranger chose.
+func TestAutoNATv2OnlyAnchorsServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	acfg := TestnetConfig()
+	acfg.Anchor, acfg.AutoNATv2 = true, true
+	anchor, err := New(acfg)
+	require.NoError(t, err)
+	require.NoError(t, anchor.Start(context.Background()))
+	defer anchor.Close()
+	cfg := TestnetConfig()
+	cfg.Public, cfg.DHTMode, cfg.AutoNATv2 = false, "", true
+	cfg.Bootstrap = anchor.JoinAddrs()
+	n, err := New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, n.Start(context.Background()))
+	defer n.Close()
+
+	require.Contains(t, anchor.host.Mux().Protocols(), protocol.ID(autonatv2.DialProtocol))
+	require.NotContains(t, n.host.Mux().Protocols(), protocol.ID(autonatv2.DialProtocol))
+	require.Contains(t, n.host.Mux().Protocols(), protocol.ID(autonatv2.DialBackProtocol), "the client half stays")
+	reach, unreach := n.ConfirmedAddrs()
+	require.Empty(t, reach, "loopback addresses are never checked")
+	require.Empty(t, unreach)
 }

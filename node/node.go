@@ -163,6 +163,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	keeper := newRelayKeeper(n.bootstrap)
+	if n.cfg.relayDiscoverEvery > 0 {
+		keeper.discoverEvery = n.cfg.relayDiscoverEvery
+	}
 	if n.host, err = newHost(&n.cfg, n.priv, keeper); err != nil {
 		return err
 	}
@@ -219,6 +222,15 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.dht.Start(runCtx); err != nil {
 		return err
 	}
+	// The relay keeper's second source of relays: the node's closest DHT
+	// peers (relaydiscover.go).
+	keeper.useClosest(func(ctx context.Context) []peer.ID {
+		ids, err := n.dht.Kad().GetClosestPeers(ctx, string(n.id))
+		if err != nil {
+			log.Debugw("closest DHT peers for relays", "err", err)
+		}
+		return ids
+	})
 	if n.cfg.MDNS {
 		// A machine with no multicast-capable interface (a container, a
 		// namespace with only loopback) cannot do mDNS; the node is still

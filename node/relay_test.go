@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -56,5 +58,43 @@ func TestRelayCarriesRealSessions(t *testing.T) {
 	conn.Close()
 	for _, n := range []*Node{c, b, anchor} {
 		require.NoError(t, n.Close())
+	}
+}
+
+// TestRelayFoundInDHT: a private node configured with one anchor also
+// reserves on a second anchor it only meets in the DHT - the keeper's
+// second peer source - so losing one relay does not make it unreachable.
+func TestRelayFoundInDHT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	defer goleak.VerifyNone(t, leakOptions()...)
+	ctx := context.Background()
+	start := func(cfg Config) *Node {
+		n, err := New(cfg)
+		require.NoError(t, err)
+		require.NoError(t, n.Start(ctx))
+		return n
+	}
+	acfg := TestnetConfig()
+	acfg.Anchor = true
+	a1 := start(acfg)
+	acfg.Bootstrap = a1.JoinAddrs()
+	a2 := start(acfg)
+	cfg := TestnetConfig()
+	cfg.Public, cfg.DHTMode = false, ""
+	cfg.Bootstrap = a1.JoinAddrs()
+	cfg.relayDiscoverEvery = 200 * time.Millisecond
+	n := start(cfg)
+	eventually(t, 30*time.Second, func() error {
+		got := n.RelayReservations()
+		if !containsPeer(got, a1.PeerID()) || !containsPeer(got, a2.PeerID()) {
+			return fmt.Errorf("reservations on %v, want both anchors", got)
+		}
+		return nil
+	})
+	require.Len(t, n.RelayReservations(), wantRelays, "no more than it wants")
+	for _, x := range []*Node{n, a2, a1} {
+		require.NoError(t, x.Close())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
@@ -12,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -23,13 +25,24 @@ import (
 // and then publishes nothing. Pilot meshes live there too, so the keeper
 // reserves itself (circuitv2 client.Reserve) and builds the addresses from
 // the anchor addresses it was configured with.
+//
+// Relays come from a peer source: the configured anchors first, then, when
+// fewer than wantRelays reservations are held (no anchor configured, or
+// some are down), relays found among the node's closest DHT peers - the
+// ones that offer the circuit v2 hop protocol (discover.go).
 type relayKeeper struct {
 	h       host.Host
 	anchors []peer.AddrInfo
 	nat     *natState // built with the host (newHost), bound by startNAT
 
+	// closest, once set (after the DHT starts), returns the node's closest
+	// DHT peers: the second source of relays.
+	closest       atomic.Pointer[func(context.Context) []peer.ID]
+	discoverEvery time.Duration
+
 	mu       sync.Mutex
 	circuits map[peer.ID][]ma.Multiaddr
+	kept     map[peer.ID]bool // relays a keep loop is running for
 }
 
 // Reservation timing.
@@ -42,7 +55,13 @@ const (
 )
 
 func newRelayKeeper(anchors []peer.AddrInfo) *relayKeeper {
-	return &relayKeeper{anchors: anchors, circuits: make(map[peer.ID][]ma.Multiaddr), nat: newNATState()}
+	return &relayKeeper{
+		anchors:       anchors,
+		circuits:      make(map[peer.ID][]ma.Multiaddr),
+		kept:          make(map[peer.ID]bool),
+		nat:           newNATState(),
+		discoverEvery: relayDiscoverEvery,
+	}
 }
 
 // addrs are the relay addresses of the live reservations, in a stable
@@ -70,22 +89,46 @@ func (k *relayKeeper) reservations() []peer.ID {
 	return sortedIDs(out)
 }
 
-// run keeps one reservation per anchor until ctx ends.
+// run keeps one reservation per anchor until ctx ends, and tops them up
+// from the DHT (discover).
 func (k *relayKeeper) run(ctx context.Context, wg *sync.WaitGroup) {
 	for _, ai := range k.anchors {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k.keep(ctx, ai)
-		}()
+		k.start(ctx, wg, ai, 0)
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		k.discover(ctx, wg)
+	}()
+}
+
+// start runs a keep loop for relay ai unless one runs already. giveUp > 0
+// ends the loop after that many reservation failures in a row (relays
+// found in the DHT; configured anchors are kept for good).
+func (k *relayKeeper) start(ctx context.Context, wg *sync.WaitGroup, ai peer.AddrInfo, giveUp int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.kept[ai.ID] || ctx.Err() != nil {
+		return
+	}
+	k.kept[ai.ID] = true
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			k.mu.Lock()
+			delete(k.kept, ai.ID)
+			k.mu.Unlock()
+		}()
+		k.keep(ctx, ai, giveUp)
+	}()
 }
 
 // keep holds a reservation on one anchor: it renews before expiry, and at
 // once when the connection to the anchor drops (a restarted anchor has
 // forgotten every reservation, and waiting for the renewal would leave the
 // node without a published address for most of an hour).
-func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
+func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 	sub, err := k.h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		log.Warnw("relay keeper cannot watch its anchor; renewing on schedule only", "anchor", ai.ID, "err", err)
@@ -99,6 +142,7 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 		return sub.Out()
 	}
 	retry := reserveMinRetry
+	failures := 0
 	for {
 		rctx, cancel := context.WithTimeout(ctx, reserveTimeout)
 		rsvp, err := client.Reserve(rctx, k.h, ai)
@@ -106,6 +150,10 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 		var wait time.Duration
 		if err != nil {
 			k.set(ai.ID, nil)
+			if failures++; giveUp > 0 && failures >= giveUp {
+				log.Debugw("giving up on a relay found in the DHT", "relay", ai.ID, "err", err)
+				return
+			}
 			if ctx.Err() == nil {
 				log.Debugw("relay reservation failed", "anchor", ai.ID, "err", err, "retry_in", retry)
 			}
@@ -114,18 +162,30 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 		} else {
 			k.set(ai.ID, circuitAddrs(ai))
 			log.Infow("relay reservation held", "anchor", ai.ID, "expires", rsvp.Expiration)
-			retry = reserveMinRetry
+			retry, failures = reserveMinRetry, 0
 			wait = max(time.Until(rsvp.Expiration)-renewBefore, time.Minute)
 		}
 		t := time.NewTimer(wait)
+		probe := time.NewTicker(anchorProbeEvery)
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
 				t.Stop()
+				probe.Stop()
 				return
 			case <-t.C:
 				break wait
+			case <-probe.C:
+				if err == nil && !k.alive(ctx, ai.ID) {
+					t.Stop()
+					k.set(ai.ID, nil)
+					// The connection is dead but may not know it yet: close
+					// it, so the next reservation dials afresh.
+					_ = k.h.Network().ClosePeer(ai.ID)
+					log.Infow("anchor stopped answering; reserving again", "anchor", ai.ID)
+					break wait
+				}
 			case e, ok := <-lost():
 				if !ok {
 					sub = nil
@@ -140,6 +200,29 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo) {
 				}
 			}
 		}
+		probe.Stop()
+	}
+}
+
+// anchorProbeEvery is how often the keeper checks that an anchor holding
+// its reservation still answers. An anchor killed and restarted has
+// forgotten the reservation while the node's connection to it may look
+// alive for a long time: a QUIC connection learns it is dead only when it
+// next sends a packet (the restarted anchor answers with a stateless
+// reset), and a TCP connection when its next segment draws a RST. The
+// probe is that packet.
+const anchorProbeEvery = 10 * time.Second
+
+// alive pings the anchor over the existing connection (never dialing a
+// new one), bounded by reserveTimeout.
+func (k *relayKeeper) alive(ctx context.Context, anchor peer.ID) bool {
+	pctx, cancel := context.WithTimeout(network.WithNoDial(ctx, "pilot-anchor-probe"), reserveTimeout)
+	defer cancel()
+	select {
+	case r := <-ping.Ping(pctx, k.h, anchor):
+		return r.Error == nil
+	case <-pctx.Done():
+		return false
 	}
 }
 

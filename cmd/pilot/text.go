@@ -99,6 +99,8 @@ func writeStatus(w io.Writer, v localapi.Status) {
 		{"addrs", v.Addrs},
 		{"published_addrs", v.PublishedAddrs},
 		{"relay_reservations", v.RelayReservations},
+		{"reachable_addrs", v.ReachableAddrs},
+		{"unreachable_addrs", v.UnreachableAddrs},
 	})
 }
 

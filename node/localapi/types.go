@@ -48,6 +48,11 @@ type Status struct {
 	// PublishedAddrs are the addresses the node announces to everyone
 	// (identify, DHT): only relay addresses for a private node.
 	PublishedAddrs []string `json:"published_addrs"`
+	// ReachableAddrs and UnreachableAddrs are the direct addresses AutoNAT
+	// v2 confirmed reachable from outside, or found unreachable (for the
+	// operator; the node does not publish them when private).
+	ReachableAddrs   []string `json:"reachable_addrs"`
+	UnreachableAddrs []string `json:"unreachable_addrs"`
 }
 
 // Resolved answers `pilot resolve`.
