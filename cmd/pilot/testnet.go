@@ -126,6 +126,9 @@ func writeNatlab(w io.Writer, rep natlabReport) {
 		if !r.Pass {
 			verdict = "FAIL " + r.Error
 		}
+		if r.SessionSurvived != nil && r.Pass {
+			verdict += fmt.Sprintf(" (session survived the anchor restart; new session %.1f s after it)", r.NewSessionAfterMs/1000)
+		}
 		rows = append(rows, []string{r.Scenario, r.Transport, r.Expect, r.Path,
 			fmt.Sprintf("%.0f", r.TimeToFirstByteMs), fmt.Sprintf("%.0f", r.TimeToDirectMs),
 			fmt.Sprintf("%.1f", r.RelayMBps), fmt.Sprintf("%.1f", r.FinalMBps), fmt.Sprint(r.BytesMatch), fmt.Sprint(len(r.Leaked) == 0), verdict})

@@ -22,6 +22,7 @@ type Daemon struct {
 	PeerID  string
 	Join    []string // multiaddrs others bootstrap from
 	bin     string
+	args    []string // what followed `up` (Restart passes them again)
 	cmd     *exec.Cmd
 	done    chan error
 	logPath string
@@ -50,7 +51,7 @@ func StartDaemon(ctx context.Context, bin string, h *Host, home string, args ...
 		logf.Close()
 		return nil, fmt.Errorf("natlab: start pilot in %s: %w", h.Namespace, err)
 	}
-	d := &Daemon{Host: h, Home: home, bin: bin, cmd: cmd, done: make(chan error, 1), logPath: logPath}
+	d := &Daemon{Host: h, Home: home, bin: bin, args: args, cmd: cmd, done: make(chan error, 1), logPath: logPath}
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -125,6 +126,25 @@ func (d *Daemon) Stop() error {
 // Kill ends the process at once.
 func (d *Daemon) Kill() {
 	_ = d.cmd.Process.Kill()
+}
+
+// Crash kills the daemon with SIGKILL, as a power cut or the OOM killer
+// would, and waits (bounded) until it is gone.
+func (d *Daemon) Crash() error {
+	d.Kill()
+	select {
+	case err := <-d.done:
+		d.done <- err // for a later Stop
+		return nil
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("natlab: pilot in %s survived SIGKILL", d.Host.Namespace)
+	}
+}
+
+// Restart starts the daemon again on the same host, home (so the same
+// identity and address) and arguments; the old process must be gone.
+func (d *Daemon) Restart(ctx context.Context) (*Daemon, error) {
+	return StartDaemon(ctx, d.bin, d.Host, d.Home, d.args...)
 }
 
 // LogTail is the end of the daemon's stderr, for error messages.

@@ -22,6 +22,14 @@ type Scenario struct {
 	Expect string // "direct" or "relayed" once B and C trust each other
 	// Transports it runs with; nil means all of Transports.
 	Transports []string
+	// RestartAnchor kills the anchor (SIGKILL) while B and C are on their
+	// direct path and starts it again: the session must survive and, once
+	// the anchor is back, an outsider must reach B over the relay again.
+	RestartAnchor bool
+	// Outsider starts a third, untrusted node D behind its own NAT once B
+	// and C trust each other: D must reach B only through the relay and
+	// learn no direct address of B.
+	Outsider bool
 }
 
 // Scenarios are the lab's standard experiments.
@@ -32,6 +40,8 @@ var Scenarios = []Scenario{
 	// QUIC-only cannot work when UDP is blocked (B cannot even reach the
 	// anchor), so the scenario asks whether TCP carries the session.
 	{Name: "udp-blocked", B: UDPBlocked, C: None, Expect: "direct", Transports: []string{"tcp", "both"}},
+	{Name: "anchor-restart", B: Cone, C: Cone, Expect: "direct", RestartAnchor: true},
+	{Name: "privacy", B: Cone, C: Cone, Expect: "direct", Outsider: true},
 }
 
 // Transports are the transport variants a scenario runs with.
@@ -60,9 +70,21 @@ type Result struct {
 	// Leaked lists the non-relay addresses of B that C (untrusted) saw in
 	// B's DHT record or its connection to B; anything here fails the run.
 	Leaked []string `json:"leaked"`
-	Pass   bool     `json:"pass"`
-	Error  string   `json:"error,omitempty"`
-	Lab    string   `json:"lab"` // the lab's ID: its namespaces are pl-<lab>-*
+	// Anchor restart: whether B and C's direct connection (the same one)
+	// and a transfer running across the crash survived, and how long after
+	// the anchor was back an outsider's echo first reached B over the
+	// relay (this includes starting the outsider, ~1 s).
+	SessionSurvived      *bool   `json:"session_survived,omitempty"`
+	TransferCrossedCrash bool    `json:"transfer_crossed_crash,omitempty"` // the transfer was still running when the anchor died
+	NewSessionAfterMs    float64 `json:"new_session_after_restart_ms,omitempty"`
+	// OutsiderFirstByteMs is the untrusted outsider D's echo to B over the
+	// relay (privacy and anchor-restart scenarios), the one that worked.
+	OutsiderFirstByteMs float64 `json:"outsider_first_byte_ms,omitempty"`
+	Pass                bool    `json:"pass"`
+	Error               string  `json:"error,omitempty"`
+	Lab                 string  `json:"lab"` // the lab's ID: its namespaces are pl-<lab>-*
+
+	outsiderAt time.Time // when the outsider's echo came back
 }
 
 // Options tune a run.
@@ -152,10 +174,42 @@ func Run(ctx context.Context, sc Scenario, transport string, opts Options) (res 
 	if err := measure(ctx, &res, a, b, c, opts, work); err != nil {
 		return fail(fmt.Errorf("%w (logs: B: %s | C: %s)", err, b.LogTail(), c.LogTail()))
 	}
-	res.Pass = res.Path == sc.Expect && res.BytesMatch && len(res.Leaked) == 0
+	var anchorBack time.Time
+	if sc.RestartAnchor {
+		na, err := restartAnchor(ctx, &res, a, b, c, work, opts.TransferBytes)
+		anchorBack = time.Now()
+		if na != nil {
+			defer na.Stop()
+		}
+		if err != nil {
+			return fail(fmt.Errorf("anchor restart: %w (logs: B: %s | C: %s)", err, b.LogTail(), c.LogTail()))
+		}
+	}
+	if sc.RestartAnchor || sc.Outsider {
+		hD, err := lab.AddHostContext(ctx, "d", Cone)
+		if err != nil {
+			return fail(err)
+		}
+		d, err := start(hD, "d", append(boot, listenArgs("0.0.0.0", transport)...)...)
+		if err != nil {
+			return fail(err)
+		}
+		defer d.Stop()
+		if err := outsider(ctx, &res, b, c, d); err != nil {
+			return fail(fmt.Errorf("outsider: %w (logs: B: %s | D: %s)", err, b.LogTail(), d.LogTail()))
+		}
+		if !anchorBack.IsZero() {
+			res.NewSessionAfterMs = ms(res.outsiderAt.Sub(anchorBack))
+		}
+	}
+	res.Pass = res.Path == sc.Expect && res.BytesMatch && len(res.Leaked) == 0 &&
+		(res.SessionSurvived == nil || *res.SessionSurvived)
 	if !res.Pass {
 		res.Error = fmt.Sprintf("path %s (want %s), bytes match %v, leaked %v; B log: %s | C log: %s",
 			res.Path, sc.Expect, res.BytesMatch, res.Leaked, b.LogTail(), c.LogTail())
+		if res.SessionSurvived != nil && !*res.SessionSurvived {
+			res.Error = "the direct session did not survive the anchor restart; " + res.Error
+		}
 	}
 	return res
 }

@@ -34,6 +34,8 @@ func TestScenarios(t *testing.T) {
 		{"public-nat", "quic"},
 		{"symmetric", "tcp"},
 		{"udp-blocked", "both"},
+		{"anchor-restart", "quic"},
+		{"privacy", "tcp"},
 	} {
 		t.Run(tc.scenario+"/"+tc.transport, func(t *testing.T) {
 			var sc Scenario
