@@ -46,6 +46,7 @@ func (b apiBackend) Status(ctx context.Context) (localapi.Status, error) {
 		Bootstrap:        nonNil(n.cfg.Bootstrap),
 		UptimeSeconds:    time.Since(n.startedAt).Seconds(),
 	}
+	st.Network, st.Transports = n.cfg.Network(), n.cfg.Transports()
 	st.NAT = n.NATGuess()
 	st.PublishedAddrs = nonNil(n.PublishedAddrs())
 	st.RelayReservations = []string{}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+
+	"github.com/pilot-agents/pilot/node/swarmkey"
 )
 
 // Version is the Pilot software version reported by status and identify.
@@ -99,6 +101,12 @@ type Config struct {
 	// 5 seconds (DefaultDirectWait; docs/nat.md).
 	DirectWait time.Duration
 
+	// SwarmKey, when set, runs the node in that private swarm instead of
+	// the public mesh: a libp2p private network (TCP only) with the
+	// swarm's own DHT prefix, gossip topics and mDNS service name
+	// (docs/swarm.md). Default nil: the public mesh.
+	SwarmKey *swarmkey.Key
+
 	// hostOptions are extra libp2p options, appended last. Tests use them
 	// to put the host on go-libp2p's simulated network (simnet_test.go).
 	hostOptions []libp2p.Option
@@ -169,6 +177,7 @@ func (c *Config) applyDefaults() {
 	if c.Home == "" {
 		c.Home = DefaultHome()
 	}
+	c.swarmDefaults()
 	if len(c.ListenAddrs) == 0 {
 		c.ListenAddrs = DefaultListenAddrs
 	}

@@ -46,7 +46,6 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		libp2p.Identity(priv),
 		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Security(tls.ID, tls.New),
 		libp2p.DefaultMuxers,
@@ -54,6 +53,13 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent("pilot/" + Version),
 		libp2p.Ping(true),
+	}
+	if cfg.SwarmKey != nil {
+		// A private network: the PSK handshake seals every connection,
+		// and it runs over TCP only (swarm.go).
+		opts = append(opts, libp2p.PrivateNetwork(cfg.SwarmKey.Bytes()))
+	} else {
+		opts = append(opts, libp2p.Transport(quic.NewTransport))
 	}
 	if cfg.Anchor {
 		// An anchor is public by definition: its reachability is not left

@@ -115,6 +115,9 @@ func NewWithIdentity(cfg Config, priv crypto.PrivKey) (*Node, error) {
 // checkConfig validates what New can check without side effects, so a bad
 // configuration never creates a key file.
 func checkConfig(cfg Config) ([]peer.AddrInfo, dht.Mode, error) {
+	if err := checkSwarm(cfg); err != nil {
+		return nil, "", err
+	}
 	boot, err := parseBootstrap(cfg.Bootstrap)
 	if err != nil {
 		return nil, "", err
@@ -162,6 +165,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.db, err = openStore(n.cfg.Home, n.cfg.InMemory); err != nil {
 		return err
 	}
+	if err := bindNetwork(n.db, n.cfg.Network()); err != nil {
+		return err
+	}
 	keeper := newRelayKeeper(n.bootstrap)
 	if n.cfg.relayDiscoverEvery > 0 {
 		keeper.discoverEvery = n.cfg.relayDiscoverEvery
@@ -187,7 +193,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.nat.bindTrust(n.trusted) // hole punching and the dial gater see trust from here on
-	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{}); err != nil {
+	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{TopicPrefix: n.cfg.topicPrefix()}); err != nil {
 		return err
 	}
 	n.host.SetStreamHandler(topicRelayProtocol, n.serveTopicRelay)

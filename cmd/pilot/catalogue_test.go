@@ -35,10 +35,10 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
+	want := []string{"pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
 		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
-		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot testnet natlab",
+		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new", "pilot testnet natlab",
 		"pilot trust approve", "pilot trust list", "pilot trust pending", "pilot trust reject", "pilot trust request", "pilot trust revoke",
 		"pilot tunnel close", "pilot tunnels", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
@@ -55,7 +55,9 @@ func TestContextCatalogue(t *testing.T) {
 				t.Errorf("%s lists flag %s, which belongs in global_flags or nowhere", cmd.Name, f.Name)
 			}
 		}
-		wantDaemon := cmd.Name != "pilot up" && cmd.Name != "pilot context" && cmd.Name != "pilot testnet natlab"
+		local := []string{"pilot up", "pilot context", "pilot testnet natlab", "pilot swarm new", "pilot swarm id",
+			"pilot bootstrap list", "pilot bootstrap add", "pilot bootstrap rm"} // work on files, not the daemon
+		wantDaemon := !slices.Contains(local, cmd.Name)
 		if cmd.NeedsDaemon != wantDaemon {
 			t.Errorf("%s needs_daemon = %v", cmd.Name, cmd.NeedsDaemon)
 		}
@@ -189,6 +191,11 @@ func TestOutputMatchesData(t *testing.T) {
 		"listen (summary)":  pipeDone{},
 		"connect (chunk)":   pipeChunk{},
 		"connect (summary)": pipeDone{},
+		"bootstrap add":     bootstrapList{},
+		"bootstrap list":    bootstrapList{},
+		"bootstrap rm":      bootstrapList{},
+		"swarm new":         swarmInfo{},
+		"swarm id":          swarmInfo{},
 	}
 	// Every command in the tree, by path without "pilot ", groups left out.
 	var cmds []*cobra.Command

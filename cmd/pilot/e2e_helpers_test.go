@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,6 +87,14 @@ type daemon struct {
 // loopback makes a daemon listen on 127.0.0.1 only, with random ports.
 var loopback = []string{"--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1"}
 
+// loopbackTCP is loopback for a swarm daemon, which runs over TCP only.
+var loopbackTCP = []string{"--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // startDaemon runs `pilot --home home up <loopback> args...`. Its stderr
 // goes to a file that is logged if the test fails; the process is killed at
 // cleanup if it still runs.
@@ -97,7 +106,11 @@ func startDaemon(t *testing.T, bin, name, home string, args ...string) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{name: name, home: home, stdout: newNotifyBuffer(), done: make(chan struct{})}
-	d.cmd = exec.Command(bin, append(append([]string{"--home", home, "up"}, loopback...), args...)...)
+	listen := loopback
+	if slices.Contains(args, "--swarm-key") || fileExists(filepath.Join(home, swarmKeyFile)) {
+		listen = loopbackTCP // a private swarm is TCP-only
+	}
+	d.cmd = exec.Command(bin, append(append([]string{"--home", home, "up"}, listen...), args...)...)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = logf
 	if err := d.cmd.Start(); err != nil {

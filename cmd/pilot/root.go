@@ -117,6 +117,8 @@ catalogue as JSON, for agents.`,
 		newSetHostnameCmd(a),
 		newSetTagsCmd(a),
 		newFindCmd(a),
+		newSwarmCmd(a),
+		newBootstrapCmd(a),
 	)
 	var setArgs func(*cobra.Command)
 	setArgs = func(p *cobra.Command) {

@@ -88,6 +88,7 @@ func writeStatus(w io.Writer, v localapi.Status) {
 		{"version", v.Version},
 		{"home", v.Home},
 		{"uptime", uptime.String()},
+		{"network", networkText(v.Network, v.Transports)},
 		{"reachability", v.Reachability},
 		{"nat", v.NAT},
 		{"dht_mode", v.DHTMode},
@@ -145,4 +146,13 @@ func writePeers(w io.Writer, v localapi.Peers) {
 		rows[i] = []string{p.Address, p.PeerID, p.Direction, p.Path, p.Transport, p.Remote}
 	}
 	writeTable(w, []string{"ADDRESS", "PEER_ID", "DIRECTION", "PATH", "TRANSPORT", "REMOTE_ADDR"}, rows)
+}
+
+// networkText is status's network line: the public mesh, or a swarm with
+// a reminder that it runs over TCP only.
+func networkText(network string, transports []string) string {
+	if network == "public" || network == "" {
+		return "public"
+	}
+	return fmt.Sprintf("swarm %s (transports: %s; private networks cannot carry QUIC)", network, strings.Join(transports, ", "))
 }

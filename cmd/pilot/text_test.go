@@ -56,11 +56,11 @@ func TestWritePeersEmpty(t *testing.T) {
 }
 
 func TestWriteReady(t *testing.T) {
-	r := upReady{Address: "3f2a.91c0.7d14", PeerID: "12D3KooWX", Socket: "/h/pilot.sock", FirstNode: true,
+	r := upReady{Address: "3f2a.91c0.7d14", PeerID: "12D3KooWX", Socket: "/h/pilot.sock", FirstNode: true, Network: "public",
 		Addrs: []string{"/ip4/127.0.0.1/tcp/1/p2p/12D3KooWX", "/ip4/127.0.0.1/udp/1/quic-v1/p2p/12D3KooWX"}}
 	var b strings.Builder
 	writeReady(&b, r, 0)
-	want := "pilot is up\naddress: 3f2a.91c0.7d14\npeer_id: 12D3KooWX\nsocket:  /h/pilot.sock\n\n" +
+	want := "pilot is up\naddress: 3f2a.91c0.7d14\npeer_id: 12D3KooWX\nsocket:  /h/pilot.sock\nnetwork: public\n\n" +
 		"first node of a new mesh — others join with:\n" +
 		"  pilot up --bootstrap /ip4/127.0.0.1/tcp/1/p2p/12D3KooWX\n" +
 		"  pilot up --bootstrap /ip4/127.0.0.1/udp/1/quic-v1/p2p/12D3KooWX\n"

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ type upOptions struct {
 	anchor    bool
 	public    bool
 	noMDNS    bool
+	swarmKey  string
 }
 
 // upReady is the data of the ready message of `pilot up`.
@@ -34,6 +37,7 @@ type upReady struct {
 	Addrs     []string `json:"addrs"` // JoinAddrs: what others pass to --bootstrap
 	Socket    string   `json:"socket"`
 	FirstNode bool     `json:"first_node"`
+	Network   string   `json:"network"` // "public" or the swarm's short ID
 }
 
 func newUpCmd(a *app) *cobra.Command {
@@ -66,6 +70,7 @@ shuts down cleanly, removes the socket and exits 0. Logs go to stderr.`,
 	f.BoolVar(&o.anchor, "anchor", false, "run as a public bootstrap node (DHT server, anchor preset)")
 	f.BoolVar(&o.public, "public", false, "announce direct addresses")
 	f.BoolVar(&o.noMDNS, "no-mdns", false, "disable LAN discovery over mDNS")
+	f.StringVar(&o.swarmKey, "swarm-key", "", "run in the private swarm of this key file (default <home>/swarm.key when it exists; see `pilot swarm new`)")
 	return cmd
 }
 
@@ -82,16 +87,26 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 			return usageError(cmd, "--bootstrap %q: want a multiaddr ending in /p2p/<peer-id>: %v", s, err)
 		}
 	}
+	// Everything that can be refused is checked before anything starts:
+	// a bad key or config file leaves no socket, store or half-started
+	// node behind.
+	key, err := loadSwarmKey(a.home, o.swarmKey)
+	if err != nil {
+		return err
+	}
+	fc, err := loadFileConfig(a.home)
+	if err != nil {
+		return configError(err)
+	}
 	cfg := node.DaemonConfig(a.home)
 	if o.anchor {
 		cfg = node.AnchorConfig(a.home)
 	}
+	cfg.SwarmKey = key
 	if len(o.listen) > 0 {
 		cfg.ListenAddrs = o.listen
 	}
-	if len(o.bootstrap) > 0 {
-		cfg.Bootstrap = o.bootstrap
-	}
+	cfg.Bootstrap = append(slices.Clone(fc.Bootstrap), o.bootstrap...)
 	if o.public {
 		cfg.Public = true
 	}
@@ -115,10 +130,13 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 	defer stop()
 	n, err := node.New(cfg)
 	if err != nil {
-		return localapi.Errorf(localapi.CodeInternal, "check --home and the --listen/--bootstrap flags", "pilot up: %v", err)
+		return localapi.Errorf(localapi.CodeInvalidArgument, "check --home and the --listen/--bootstrap/--swarm-key flags", "pilot up: %v", err)
 	}
 	if err := n.Start(ctx); err != nil {
 		_ = n.Close()
+		if errors.Is(err, node.ErrOtherNetwork) {
+			return localapi.Errorf(localapi.CodeInvalidArgument, "a home folder serves one network: pass another --home, or the key this home was used with", "pilot up: %v", err)
+		}
 		return localapi.Errorf(localapi.CodeInternal, "check --listen (a port in use?) and --bootstrap; the log is on stderr", "pilot up: start: %v", err)
 	}
 	ready := upReady{
@@ -127,6 +145,7 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 		Addrs:     n.JoinAddrs(),
 		Socket:    cfg.APISocket,
 		FirstNode: n.FirstNode(),
+		Network:   cfg.Network(),
 	}
 	if ready.Addrs == nil {
 		ready.Addrs = []string{}
@@ -172,12 +191,17 @@ func writeReady(w io.Writer, r upReady, bootstraps int) {
 		{"address", r.Address},
 		{"peer_id", r.PeerID},
 		{"socket", r.Socket},
+		{"network", r.Network},
 	})
 	fmt.Fprintln(w)
 	if r.FirstNode {
-		fmt.Fprintln(w, "first node of a new mesh — others join with:")
+		what, key := "mesh", ""
+		if r.Network != "public" {
+			what, key = "swarm", "--swarm-key <this swarm's key file> "
+		}
+		fmt.Fprintf(w, "first node of a new %s — others join with:\n", what)
 		for _, addr := range r.Addrs {
-			fmt.Fprintf(w, "  pilot up --bootstrap %s\n", addr)
+			fmt.Fprintf(w, "  pilot up %s--bootstrap %s\n", key, addr)
 		}
 		return
 	}

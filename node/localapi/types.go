@@ -37,6 +37,12 @@ type Status struct {
 	Anchor           bool     `json:"anchor"`
 	Bootstrap        []string `json:"bootstrap"`
 	UptimeSeconds    float64  `json:"uptime_seconds"`
+	// Network is "public" (the public mesh) or the short ID of the
+	// node's private swarm - never its key.
+	Network string `json:"network"`
+	// Transports the node runs: ["tcp","quic"], or ["tcp"] in a private
+	// swarm (libp2p private networks cannot carry QUIC).
+	Transports []string `json:"transports"`
 	// NAT is the node's guess at the NAT in front of it, from the
 	// addresses peers observe it at: "public", "behind NAT (cone-like)",
 	// "behind NAT (symmetric-like)", "behind NAT (type unknown)" or
