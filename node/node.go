@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/inbox"
 	"github.com/pilot-agents/pilot/node/localapi"
+	"github.com/pilot-agents/pilot/node/peerbook"
 	"github.com/pilot-agents/pilot/node/ports"
 	"github.com/pilot-agents/pilot/node/trust"
 	"github.com/pilot-agents/pilot/node/tunnel"
@@ -44,7 +46,9 @@ type Node struct {
 	addr      addressing.Addr
 	id        peer.ID
 	bootstrap []peer.AddrInfo
+	rejoin    []peer.AddrInfo // remembered peers joined through at start (peermemory.go)
 	dhtMode   dht.Mode
+	book      *peerbook.Book
 
 	started   atomic.Bool
 	startedAt time.Time
@@ -168,6 +172,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := bindNetwork(n.db, n.cfg.Network()); err != nil {
 		return err
 	}
+	n.book = peerbook.New(n.db, peerbook.Options{})
+	n.rejoin = n.rejoinCandidates()
+	if len(n.bootstrap) == 0 && len(n.rejoin) > 0 && n.cfg.DHTMode == "" {
+		// Not the first node of a mesh after all: it has been in one.
+		if n.dhtMode, err = ChooseDHTMode(n.cfg, n.rejoin); err != nil {
+			return err
+		}
+	}
 	keeper := newRelayKeeper(n.bootstrap)
 	if n.cfg.relayDiscoverEvery > 0 {
 		keeper.discoverEvery = n.cfg.relayDiscoverEvery
@@ -212,7 +224,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.dht, err = dht.New(n.host, n.priv, dht.Config{
 		ProtocolPrefix:    n.cfg.ProtocolPrefix,
 		Mode:              n.dhtMode,
-		Bootstrap:         n.bootstrap,
+		Bootstrap:         append(slices.Clone(n.bootstrap), n.rejoin...),
 		Datastore:         badgerds.New(n.db, "/dht"),
 		RepublishInterval: n.cfg.RepublishInterval,
 		ResolveTimeout:    n.cfg.ResolveTimeout,
@@ -222,6 +234,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.loadProfile(); err != nil {
+		return err
+	}
+	if err := n.rememberPeers(runCtx); err != nil {
 		return err
 	}
 	n.connectBootstrap(ctx)
@@ -334,7 +349,7 @@ func (n *Node) Config() Config { return n.cfg }
 
 // FirstNode reports whether the node started without bootstrap peers: the
 // first node of a new mesh.
-func (n *Node) FirstNode() bool { return len(n.bootstrap) == 0 }
+func (n *Node) FirstNode() bool { return len(n.bootstrap) == 0 && len(n.rejoin) == 0 }
 
 // Reachability is what AutoNAT says of the node: "public", "private" or
 // "unknown".
@@ -376,9 +391,24 @@ func (n *Node) connectBootstrap(ctx context.Context) {
 			ok.Add(1)
 		})
 	}
+	var rejoined atomic.Int32
+	for _, ai := range n.rejoin {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, n.cfg.BootstrapTimeout)
+			defer cancel()
+			if err := n.host.Connect(cctx, ai); err != nil {
+				log.Debugw("remembered peer unreachable", "peer", ai.ID, "err", err)
+				return
+			}
+			rejoined.Add(1)
+		})
+	}
 	wg.Wait()
-	if len(n.bootstrap) > 0 && ok.Load() == 0 {
-		log.Warnw("no bootstrap peer reachable; the DHT will keep trying", "tried", len(n.bootstrap))
+	if len(n.rejoin) > 0 {
+		log.Infow("rejoined through remembered peers", "reached", rejoined.Load(), "tried", len(n.rejoin))
+	}
+	if len(n.bootstrap) > 0 && ok.Load() == 0 && rejoined.Load() == 0 {
+		log.Warnw("no bootstrap or remembered peer reachable; the DHT will keep trying", "tried", len(n.bootstrap)+len(n.rejoin))
 	}
 }
 

@@ -30,7 +30,10 @@ func (k *relayKeeper) useClosest(f func(context.Context) []peer.ID) { k.closest.
 // discover tops the reservations up from the DHT every discoverEvery until
 // ctx ends.
 func (k *relayKeeper) discover(ctx context.Context, wg *sync.WaitGroup) {
-	t := time.NewTicker(k.discoverEvery)
+	// The first look comes early: a node restarted without anchors (it
+	// re-joined through remembered peers) should not stay unreachable for
+	// a whole interval.
+	t := time.NewTimer(min(firstDiscovery, k.discoverEvery))
 	defer t.Stop()
 	for {
 		select {
@@ -38,9 +41,13 @@ func (k *relayKeeper) discover(ctx context.Context, wg *sync.WaitGroup) {
 			return
 		case <-t.C:
 			k.topUp(ctx, wg)
+			t.Reset(k.discoverEvery)
 		}
 	}
 }
+
+// firstDiscovery is when the keeper first looks for relays in the DHT.
+const firstDiscovery = 10 * time.Second
 
 // topUp starts keeping relays found among the closest DHT peers while
 // fewer than wantRelays are kept. A candidate must already be known (by
