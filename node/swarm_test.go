@@ -138,6 +138,29 @@ func TestSwarmIsolation(t *testing.T) {
 			require.Empty(t, n.host.Network().ConnsToPeer(m.PeerID()))
 		}
 	}
+	pubHost := "public-only"
+	_, err = public[0].SetProfile(&pubHost, nil)
+	require.NoError(t, err)
+	eventually(t, 30*time.Second, func() error { // the public side finds its own
+		cs, err := public[1].Find(ctx, pubHost, "")
+		if err == nil && len(cs) == 0 {
+			return errors.New("not found yet")
+		}
+		return err
+	})
+	cs, err = b.Find(ctx, pubHost, "")
+	require.True(t, err != nil || len(cs) == 0, "the swarm found a public node: %v", cs)
+
+	// Events, both ways.
+	swarmGot := make(chan gossip.Event, 1)
+	wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
+	defer wcancel()
+	go func() {
+		_ = b.Subscribe(wctx, "team", 1, func(e gossip.Event) error { swarmGot <- e; return nil })
+	}()
+	_, _ = public[0].Publish(ctx, "team", []byte("public only"))
+	<-wctx.Done()
+	require.Empty(t, swarmGot, "a public event reached the swarm")
 	pubGot := make(chan gossip.Event, 1)
 	pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
 	defer pcancel()
