@@ -23,5 +23,15 @@
 // ordering across publishers. docs/events.md says what that means for users
 // and where Pilot keeps the truth instead.
 //
+// Polo (docs/polo.md) adds two things. JoinPolo joins the attestation
+// topic, whose validator is the reputation store's Add: accepted messages
+// are already stored, duplicates are ignored (no penalty), invalid ones
+// rejected (penalised when Config.AppScore turns on gossipsub's peer
+// scoring, whose application-specific part is the peer's Polo). PoloSync
+// is the anti-entropy protocol /pilot/polo-sync/1.0.0: a recursive
+// comparison of (count, XOR fingerprint) summaries over ID prefixes that
+// costs in proportion to the difference between two stores, not their
+// size, so late joiners and nodes back from a partition catch up.
+//
 // Every method of PubSub and Subscription is safe for concurrent use.
 package gossip

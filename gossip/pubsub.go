@@ -13,6 +13,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/discovery"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
@@ -93,6 +94,19 @@ type Config struct {
 	// the subsystem "pubsub" (GOLOG_LOG_LEVEL=pubsub=debug), tagged with the
 	// host's peer ID.
 	Logger *slog.Logger
+
+	// AppScore, if set, turns gossipsub peer scoring on with AppScore as
+	// the application-specific score (weight 1): the node passes the Polo
+	// score, on a scale where an established peer scores in the tens. It
+	// must be cheap, never block and be safe for concurrent use: pubsub
+	// calls it from its event loop for every RPC received. Return 0 for
+	// peers without Polo: newcomers, not attackers; a score of 0 is above
+	// every threshold (ScoreGossipThreshold and the others), so only
+	// misbehaviour seen by gossipsub, or a negative AppScore, can mute a
+	// peer. With scoring on, Reject verdicts on the Polo topic count
+	// against the neighbour that forwarded the message. Default nil: no
+	// peer scoring.
+	AppScore func(peer.ID) float64
 
 	// Options are extra pubsub options appended after this package's, so
 	// they win (for example pubsub.WithPeerScore, pubsub.WithSeenMessagesTTL).
@@ -192,6 +206,9 @@ func New(ctx context.Context, h host.Host, cfg Config) (*PubSub, error) {
 		pubsub.WithValidateQueueSize(cfg.ValidateQueueSize),
 		pubsub.WithRawTracer(ps.tr),
 		pubsub.WithLogger(logger),
+	}
+	if cfg.AppScore != nil {
+		opts = append(opts, poloPeerScore(cfg.AppScore))
 	}
 	if cfg.Discovery != nil {
 		opts = append(opts, pubsub.WithDiscovery(cfg.Discovery))
