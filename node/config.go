@@ -101,6 +101,19 @@ type Config struct {
 	// 5 seconds (DefaultDirectWait; docs/nat.md).
 	DirectWait time.Duration
 
+	// TaskHandler, if set, is a command (program and arguments, no
+	// shell) that runs every admitted task: the task as JSON on stdin, the
+	// result as JSON on stdout, exit code 0 for success (node/task).
+	// Default none: tasks wait for `pilot task accept` by hand.
+	TaskHandler []string
+	// TaskHandlerTimeout bounds one run of TaskHandler. Default 60 s.
+	TaskHandlerTimeout time.Duration
+	// TaskMinPolo admits tasks from untrusted peers whose Polo score (in
+	// this node's view) is at least this; TaskGateTrustedOnly (-1) admits
+	// only trusted peers. Default: the zero Config admits anyone with Polo
+	// ≥ 0, i.e. everyone; DaemonConfig sets TaskGateTrustedOnly.
+	TaskMinPolo int
+
 	// SwarmKey, when set, runs the node in that private swarm instead of
 	// the public mesh: a libp2p private network (TCP only) with the
 	// swarm's own DHT prefix, gossip topics and mDNS service name
@@ -133,10 +146,11 @@ func DaemonConfig(home string) Config {
 		home = DefaultHome()
 	}
 	return Config{
-		Home:      home,
-		MDNS:      true,
-		AutoNATv2: true,
-		APISocket: filepath.Join(home, "pilot.sock"),
+		Home:        home,
+		MDNS:        true,
+		AutoNATv2:   true,
+		TaskMinPolo: TaskGateTrustedOnly,
+		APISocket:   filepath.Join(home, "pilot.sock"),
 	}
 }
 

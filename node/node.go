@@ -34,6 +34,7 @@ import (
 	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/node/peerbook"
 	"github.com/pilot-agents/pilot/node/ports"
+	"github.com/pilot-agents/pilot/node/task"
 	"github.com/pilot-agents/pilot/node/trust"
 	"github.com/pilot-agents/pilot/node/tunnel"
 )
@@ -68,6 +69,8 @@ type Node struct {
 
 	topicRelays topicRelays
 
+	polo      *poloState // attestations, sync and scores (polo.go)
+	tasks     *task.Service
 	nat       *natState    // NAT traversal state (nat.go), set by startNAT
 	natKeeper *relayKeeper // the private node's relay reservations
 
@@ -197,6 +200,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.policy, err = newPortPolicy(n.db, n.trusted); err != nil {
 		return err
 	}
+	// The task service admits peers itself: submissions through its gate
+	// (trust, or Polo), updates and cancels only from the other party of
+	// a task - which is how a worker's result reaches a requester that
+	// does not trust it.
+	n.policy.gated = map[uint16]bool{ports.PortTasks: true}
 	n.ports = ports.New(n.host, n.policy)
 	n.tunnels = tunnel.NewManager()
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
@@ -205,11 +213,20 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.nat.bindTrust(n.trusted) // hole punching and the dial gater see trust from here on
-	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{TopicPrefix: n.cfg.topicPrefix()}); err != nil {
+	if err := n.openPolo(); err != nil {
+		return err
+	}
+	if n.gossip, err = gossip.New(runCtx, n.host, gossip.Config{TopicPrefix: n.cfg.topicPrefix(), AppScore: n.gossipScore}); err != nil {
+		return err
+	}
+	if err := n.startPolo(runCtx); err != nil {
 		return err
 	}
 	n.host.SetStreamHandler(topicRelayProtocol, n.serveTopicRelay)
 	if err := n.startInbox(); err != nil {
+		return err
+	}
+	if err := n.startTasks(runCtx); err != nil {
 		return err
 	}
 	echo, err := n.ports.Listen(ports.PortEcho)
@@ -243,6 +260,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.dht.Start(runCtx); err != nil {
 		return err
 	}
+	n.catchUp(runCtx)
 	// The relay keeper's second source of relays: the node's closest DHT
 	// peers (relaydiscover.go).
 	keeper.useClosest(func(ctx context.Context) []peer.ID {
@@ -291,6 +309,9 @@ func (n *Node) Close() error {
 		if n.tunnels != nil {
 			errs = append(errs, n.tunnels.CloseAll())
 		}
+		if n.tasks != nil {
+			errs = append(errs, n.tasks.Close())
+		}
 		if n.ports != nil {
 			errs = append(errs, n.ports.Close())
 		}
@@ -300,6 +321,7 @@ func (n *Node) Close() error {
 		if n.trustMgr != nil {
 			errs = append(errs, n.trustMgr.Close())
 		}
+		n.closePolo()
 		if n.gossip != nil {
 			n.stopTopicRelays()
 			errs = append(errs, n.gossip.Close())

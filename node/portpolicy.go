@@ -17,6 +17,10 @@ import (
 type portPolicy struct {
 	db      *badger.DB
 	trusted func(peer.ID) bool
+	// gated are ports whose service decides admission itself (the task
+	// port: its gate checks trust or Polo, and only a task's parties may
+	// update it).
+	gated map[uint16]bool
 
 	mu     sync.RWMutex
 	public map[uint16]bool
@@ -51,7 +55,7 @@ func (pp *portPolicy) Allowed(p peer.ID, port uint16) bool {
 	pp.mu.RLock()
 	public := pp.public[port]
 	pp.mu.RUnlock()
-	return public || pp.trusted(p)
+	return public || pp.gated[port] || pp.trusted(p)
 }
 
 // set makes port public or private, durably.

@@ -28,6 +28,18 @@ func (f *fakeTrust) IsTrusted(p peer.ID) bool {
 	return f.ok[p]
 }
 
+func (f *fakeTrust) Trusted() []peer.ID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []peer.ID
+	for p, ok := range f.ok {
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (f *fakeTrust) add(p peer.ID) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -73,9 +73,13 @@ func (n *Node) peerOf(ctx context.Context, a addressing.Addr) (peer.ID, error) {
 	return res.Record.PeerID, nil
 }
 
-// Ranker for name and tag claimants: trusted peers first. Polo scores
-// arrive with the reputation package.
+// Ranker for name and tag claimants: trusted peers first, then by Polo.
 func (n *Node) Trusted(p peer.ID) bool { return n.trusted(p) }
 
-// Score is a claimant's reputation; 0 until Polo exists.
-func (n *Node) Score(peer.ID) float64 { return 0 }
+// Score is a claimant's Polo in this node's view (0 before Start).
+func (n *Node) Score(p peer.ID) float64 {
+	if n.polo == nil {
+		return 0
+	}
+	return float64(n.PoloScore(p).Polo)
+}

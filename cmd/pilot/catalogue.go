@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -212,6 +213,8 @@ func jsonFields(t reflect.Type, prefix string) []string {
 			ft = ft.Elem()
 		}
 		switch {
+		case ft == reflect.TypeFor[time.Time](): // a JSON string, not an object
+			out = append(out, prefix+name)
 		case ft.Kind() == reflect.Struct:
 			out = append(out, jsonFields(ft, prefix+name+".")...)
 		case ft.Kind() == reflect.Slice && elemStruct(ft):

@@ -36,9 +36,11 @@ func TestContextCatalogue(t *testing.T) {
 		byName[cmd.Name] = cmd
 	}
 	want := []string{"pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
-		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping",
+		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
-		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new", "pilot testnet natlab",
+		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
+		"pilot task accept", "pilot task cancel", "pilot task complete", "pilot task decline", "pilot task list", "pilot task result", "pilot task submit",
+		"pilot testnet natlab",
 		"pilot trust approve", "pilot trust list", "pilot trust pending", "pilot trust reject", "pilot trust request", "pilot trust revoke",
 		"pilot tunnel close", "pilot tunnels", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
@@ -196,6 +198,15 @@ func TestOutputMatchesData(t *testing.T) {
 		"bootstrap rm":      bootstrapList{},
 		"swarm new":         swarmInfo{},
 		"swarm id":          swarmInfo{},
+		"task submit":       localapi.TaskInfo{},
+		"task list":         localapi.TaskList{Tasks: []localapi.TaskInfo{{}}},
+		"task result":       localapi.TaskInfo{},
+		"task accept":       localapi.TaskInfo{},
+		"task decline":      localapi.TaskInfo{},
+		"task cancel":       localapi.TaskInfo{},
+		"task complete":     localapi.TaskInfo{},
+		"polo":              localapi.PoloInfo{},
+		"polo stats":        localapi.PoloStats{},
 	}
 	// Every command in the tree, by path without "pilot ", groups left out.
 	var cmds []*cobra.Command

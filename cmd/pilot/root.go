@@ -119,6 +119,8 @@ catalogue as JSON, for agents.`,
 		newFindCmd(a),
 		newSwarmCmd(a),
 		newBootstrapCmd(a),
+		newTaskCmd(a),
+		newPoloCmd(a),
 	)
 	var setArgs func(*cobra.Command)
 	setArgs = func(p *cobra.Command) {

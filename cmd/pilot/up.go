@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +29,10 @@ type upOptions struct {
 	public    bool
 	noMDNS    bool
 	swarmKey  string
+	// taskHandler and taskMinPolo configure the task service.
+	taskHandler string
+	taskMinPolo int
+	taskTimeout time.Duration
 }
 
 // upReady is the data of the ready message of `pilot up`.
@@ -70,6 +75,9 @@ shuts down cleanly, removes the socket and exits 0. Logs go to stderr.`,
 	f.BoolVar(&o.anchor, "anchor", false, "run as a public bootstrap node (DHT server, anchor preset)")
 	f.BoolVar(&o.public, "public", false, "announce direct addresses")
 	f.BoolVar(&o.noMDNS, "no-mdns", false, "disable LAN discovery over mDNS")
+	f.StringVar(&o.taskHandler, "task-handler", "", "run every admitted task with this command (split on spaces, no shell): task JSON on stdin, result JSON on stdout, exit 0 = success")
+	f.DurationVar(&o.taskTimeout, "task-timeout", 0, "bound one --task-handler run (0: 60s)")
+	f.IntVar(&o.taskMinPolo, "task-min-polo", node.TaskGateTrustedOnly, "admit tasks from untrusted peers whose Polo here is at least this, 0-1000 (-1: trusted peers only)")
 	f.StringVar(&o.swarmKey, "swarm-key", "", "run in the private swarm of this key file (default <home>/swarm.key when it exists; see `pilot swarm new`)")
 	return cmd
 }
@@ -103,6 +111,12 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 		cfg = node.AnchorConfig(a.home)
 	}
 	cfg.SwarmKey = key
+	if o.taskMinPolo < node.TaskGateTrustedOnly || o.taskMinPolo > 1000 {
+		return usageError(cmd, "--task-min-polo %d: want -1 (trusted peers only) or 0 to 1000", o.taskMinPolo)
+	}
+	cfg.TaskMinPolo = o.taskMinPolo
+	cfg.TaskHandler = strings.Fields(o.taskHandler)
+	cfg.TaskHandlerTimeout = o.taskTimeout
 	if len(o.listen) > 0 {
 		cfg.ListenAddrs = o.listen
 	}

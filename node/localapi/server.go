@@ -141,6 +141,7 @@ func newHandler(b Backend) *handler {
 		respond(w, v, err)
 	})
 	h.sessionRoutes()
+	h.poloRoutes()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "the CLI and the daemon may be different versions", "no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -125,6 +125,7 @@ type Backend interface {
 	Peers(ctx context.Context) (Peers, error)
 	Unpin(ctx context.Context, address string) (Unpinned, error)
 	SessionBackend
+	PoloBackend
 }
 
 // SessionBackend is the session layer: services, trust, ports, tunnels,

@@ -5,7 +5,7 @@ import (
 	"net"
 )
 
-// UnsupportedBackend answers every SessionBackend method with an
+// UnsupportedBackend answers every SessionBackend and PoloBackend method with an
 // internal error; embed it in partial backends (tests, tools).
 type UnsupportedBackend struct{}
 
@@ -111,4 +111,34 @@ func (UnsupportedBackend) DialPort(context.Context, string, uint16) (net.Conn, e
 // AcceptPort implements SessionBackend.
 func (UnsupportedBackend) AcceptPort(context.Context, uint16) (net.Conn, error) {
 	return nil, unsupported("listen")
+}
+
+// TaskSubmit implements PoloBackend.
+func (UnsupportedBackend) TaskSubmit(context.Context, TaskSubmitRequest) (TaskInfo, error) {
+	return TaskInfo{}, unsupported("tasks")
+}
+
+// TaskList implements PoloBackend.
+func (UnsupportedBackend) TaskList(context.Context) (TaskList, error) {
+	return TaskList{}, unsupported("tasks")
+}
+
+// TaskGet implements PoloBackend.
+func (UnsupportedBackend) TaskGet(context.Context, string) (TaskInfo, error) {
+	return TaskInfo{}, unsupported("tasks")
+}
+
+// TaskAction implements PoloBackend.
+func (UnsupportedBackend) TaskAction(context.Context, TaskActionRequest) (TaskInfo, error) {
+	return TaskInfo{}, unsupported("tasks")
+}
+
+// Polo implements PoloBackend.
+func (UnsupportedBackend) Polo(context.Context, string) (PoloInfo, error) {
+	return PoloInfo{}, unsupported("polo")
+}
+
+// PoloStats implements PoloBackend.
+func (UnsupportedBackend) PoloStats(context.Context) (PoloStats, error) {
+	return PoloStats{}, unsupported("polo")
 }
