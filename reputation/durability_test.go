@@ -35,7 +35,7 @@ func TestAddSurvivesKill9(t *testing.T) {
 		t.Skip("spawns a child process")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$", "-test.count=1")
+	cmd := exec.Command(os.Args[0]) // TestMain runs kill9Child instead of the tests
 	cmd.Env = append(os.Environ(), kill9DirEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -85,13 +85,12 @@ func TestAddSurvivesKill9(t *testing.T) {
 	require.Zero(t, s.Stats()[ReasonCorrupt])
 }
 
-// TestKill9Child is the child of TestAddSurvivesKill9; it skips unless run
-// as one. It Adds until killed (or for at most a minute).
-func TestKill9Child(t *testing.T) {
-	dir := os.Getenv(kill9DirEnv)
-	if dir == "" {
-		t.Skip("child process of TestAddSurvivesKill9")
-	}
+// kill9Child is the child process of TestAddSurvivesKill9, run from
+// TestMain when kill9DirEnv is set (so it is no test of its own, and no
+// test skips): it Adds until killed, or for at most a minute, and prints
+// each ID once Add has returned.
+func kill9Child(dir string) int {
+	t := childTB{}
 	db, err := badger.Open(diskOptions(dir))
 	require.NoError(t, err)
 	defer db.Close()
@@ -106,7 +105,25 @@ func TestKill9Child(t *testing.T) {
 		id := a.ID()
 		// One write per line: the parent sees whole lines only.
 		if _, err := fmt.Fprintf(os.Stdout, "%x\n", id); err != nil {
-			return
+			return 0
 		}
 	}
+	return 0
+}
+
+// childTB lets kill9Child, which runs outside any test, use the test
+// helpers: a failure is printed and ends the process with exit code 3,
+// which the parent test sees.
+type childTB struct{ testing.TB }
+
+func (childTB) Helper()                        {}
+func (childTB) Errorf(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+func (childTB) FailNow()                       { os.Exit(3) }
+func (c childTB) Fatalf(format string, a ...any) {
+	c.Errorf(format, a...)
+	c.FailNow()
+}
+func (c childTB) Fatal(a ...any) {
+	fmt.Fprintln(os.Stderr, a...)
+	c.FailNow()
 }
