@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pilot-agents/pilot/internal/kvbatch"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,48 +132,8 @@ func (in *Inbox) message(r record) Message {
 	return m
 }
 
-// batch writes and deletes across as many transactions as Badger's batch
-// limits need. Only the caller's order matters: put the commit point last
-// when writing and first when deleting.
-type batch struct {
-	db  *badger.DB
-	txn *badger.Txn
-}
-
-func newBatch(db *badger.DB) *batch { return &batch{db: db, txn: db.NewTransaction(true)} }
-
-func (b *batch) do(op func(*badger.Txn) error) error {
-	err := op(b.txn)
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		if err := b.txn.Commit(); err != nil {
-			return err
-		}
-		b.txn = b.db.NewTransaction(true)
-		err = op(b.txn)
-	}
-	return err
-}
-
-func (b *batch) set(k, v []byte) error {
-	return b.do(func(t *badger.Txn) error { return t.Set(k, v) })
-}
-
-func (b *batch) del(k []byte) error {
-	return b.do(func(t *badger.Txn) error { return t.Delete(k) })
-}
-
-func (b *batch) commit() error { return b.txn.Commit() }
-func (b *batch) discard()      { b.txn.Discard() }
-
 // chunkSize picks a chunk size that fits db's limits.
-func chunkSize(db *badger.DB) int {
-	c := int64(maxChunk)
-	c = min(c, db.MaxBatchSize()/4)
-	if o := db.Opts(); o.InMemory {
-		c = min(c, o.ValueThreshold/2) // in memory, values must stay under it
-	}
-	return int(max(c, minChunk))
-}
+func chunkSize(db *badger.DB) int { return kvbatch.ChunkSize(db, maxChunk, minChunk) }
 
 // put stores rec and, for a message kept in Badger, its body. The record
 // is written last: a crash in between leaves only chunks, which New sweeps.
@@ -181,20 +142,20 @@ func (in *Inbox) put(rec record, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
-	b := newBatch(in.cfg.DB)
-	defer b.discard()
+	b := kvbatch.New(in.cfg.DB)
+	defer b.Discard()
 	if rec.File == "" {
 		for i, off := 0, 0; off < len(body); i++ {
 			end := min(off+in.chunk, len(body))
-			if err := b.set(bodyKey(rec.ID, i), body[off:end]); err != nil {
+			if err := b.Set(bodyKey(rec.ID, i), body[off:end]); err != nil {
 				in.dropChunks(rec.ID)
 				return fmt.Errorf("write body: %w", err)
 			}
 			off = end
 		}
 	}
-	if err := b.set(metaKey(rec.ID), meta); err == nil {
-		err = b.commit()
+	if err := b.Set(metaKey(rec.ID), meta); err == nil {
+		err = b.Commit()
 	}
 	if err != nil {
 		in.dropChunks(rec.ID)
@@ -221,15 +182,15 @@ func (in *Inbox) chunkKeys(id string) ([][]byte, error) {
 func (in *Inbox) dropChunks(id string) {
 	keys, err := in.chunkKeys(id)
 	if err == nil {
-		b := newBatch(in.cfg.DB)
-		defer b.discard()
+		b := kvbatch.New(in.cfg.DB)
+		defer b.Discard()
 		for _, k := range keys {
-			if err = b.del(k); err != nil {
+			if err = b.Delete(k); err != nil {
 				break
 			}
 		}
 		if err == nil {
-			err = b.commit()
+			err = b.Commit()
 		}
 	}
 	if err != nil {
@@ -300,14 +261,14 @@ func (in *Inbox) scan() error {
 		return fmt.Errorf("inbox: scan store: %w", err)
 	}
 	if len(orphans) > 0 {
-		b := newBatch(in.cfg.DB)
-		defer b.discard()
+		b := kvbatch.New(in.cfg.DB)
+		defer b.Discard()
 		for _, k := range orphans {
-			if err := b.del(k); err != nil {
+			if err := b.Delete(k); err != nil {
 				return fmt.Errorf("inbox: sweep orphan chunks: %w", err)
 			}
 		}
-		if err := b.commit(); err != nil {
+		if err := b.Commit(); err != nil {
 			return fmt.Errorf("inbox: sweep orphan chunks: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pilot-agents/pilot/internal/kvbatch"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -226,24 +227,24 @@ func (s *Service) put(e entry, input, result []byte) error {
 	if err != nil {
 		return fmt.Errorf("encode task record: %w", err)
 	}
-	b := newBatch(s.cfg.DB)
-	defer b.discard()
+	b := kvbatch.New(s.cfg.DB)
+	defer b.Discard()
 	for _, body := range []struct {
 		kind byte
 		data []byte
 	}{{kindInput, input}, {kindResult, result}} {
 		for i, off := 0, 0; off < len(body.data); i++ {
 			end := min(off+s.chunk, len(body.data))
-			if err := b.set(chunkKey(e.ID, body.kind, i), body.data[off:end]); err != nil {
+			if err := b.Set(chunkKey(e.ID, body.kind, i), body.data[off:end]); err != nil {
 				return fmt.Errorf("write task body: %w", err)
 			}
 			off = end
 		}
 	}
-	if err := b.set(recordKey(e.ID), rec); err != nil {
+	if err := b.Set(recordKey(e.ID), rec); err != nil {
 		return fmt.Errorf("write task record: %w", err)
 	}
-	if err := b.commit(); err != nil {
+	if err := b.Commit(); err != nil {
 		return fmt.Errorf("write task record: %w", err)
 	}
 	return nil
@@ -271,14 +272,14 @@ func (s *Service) dropKeys(prefix []byte) error {
 	if err != nil || len(keys) == 0 {
 		return err
 	}
-	b := newBatch(s.cfg.DB)
-	defer b.discard()
+	b := kvbatch.New(s.cfg.DB)
+	defer b.Discard()
 	for _, k := range keys {
-		if err := b.del(k); err != nil {
+		if err := b.Delete(k); err != nil {
 			return err
 		}
 	}
-	return b.commit()
+	return b.Commit()
 }
 
 // records calls fn for each readable record, in key order, until fn
@@ -345,58 +346,18 @@ func (s *Service) scan(fn func(e entry)) error {
 	if len(orphans) == 0 {
 		return nil
 	}
-	b := newBatch(s.cfg.DB)
-	defer b.discard()
+	b := kvbatch.New(s.cfg.DB)
+	defer b.Discard()
 	for _, k := range orphans {
-		if err := b.del(k); err != nil {
+		if err := b.Delete(k); err != nil {
 			return fmt.Errorf("task: sweep orphan chunks: %w", err)
 		}
 	}
-	if err := b.commit(); err != nil {
+	if err := b.Commit(); err != nil {
 		return fmt.Errorf("task: sweep orphan chunks: %w", err)
 	}
 	return nil
 }
 
-// batch writes and deletes across as many transactions as Badger's batch
-// limits need. Only the caller's order matters: the commit point goes last
-// when writing and first when deleting.
-type batch struct {
-	db  *badger.DB
-	txn *badger.Txn
-}
-
-func newBatch(db *badger.DB) *batch { return &batch{db: db, txn: db.NewTransaction(true)} }
-
-func (b *batch) do(op func(*badger.Txn) error) error {
-	err := op(b.txn)
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		if err := b.txn.Commit(); err != nil {
-			return err
-		}
-		b.txn = b.db.NewTransaction(true)
-		err = op(b.txn)
-	}
-	return err
-}
-
-func (b *batch) set(k, v []byte) error {
-	return b.do(func(t *badger.Txn) error { return t.Set(k, v) })
-}
-
-func (b *batch) del(k []byte) error {
-	return b.do(func(t *badger.Txn) error { return t.Delete(k) })
-}
-
-func (b *batch) commit() error { return b.txn.Commit() }
-func (b *batch) discard()      { b.txn.Discard() }
-
 // chunkSize picks a chunk size that fits db's limits.
-func chunkSize(db *badger.DB) int {
-	c := int64(maxChunk)
-	c = min(c, db.MaxBatchSize()/4)
-	if o := db.Opts(); o.InMemory {
-		c = min(c, o.ValueThreshold/2) // in memory, values must stay under it
-	}
-	return int(max(c, minChunk))
-}
+func chunkSize(db *badger.DB) int { return kvbatch.ChunkSize(db, maxChunk, minChunk) }
