@@ -21,8 +21,8 @@ type natlabReport struct {
 }
 
 func newTestnetCmd(a *app) *cobra.Command {
-	return newGroupCmd(a, "testnet", "Run Pilot experiments: the NAT lab",
-		"  sudo pilot testnet natlab --json", newNatlabCmd(a))
+	return newGroupCmd(a, "testnet", "Run Pilot experiments: the NAT lab, and graph analysis",
+		"  sudo pilot testnet natlab --json\n  pilot testnet analyze --edges edges.csv", newNatlabCmd(a), newTestnetAnalyzeCmd(a))
 }
 
 func newNatlabCmd(a *app) *cobra.Command {
