@@ -1,6 +1,8 @@
 package node
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 
 	"github.com/pilot-agents/pilot/node/swarmkey"
+	"github.com/pilot-agents/pilot/node/task"
 )
 
 // Version is the Pilot software version reported by status and identify.
@@ -108,6 +111,13 @@ type Config struct {
 	TaskHandler []string
 	// TaskHandlerTimeout bounds one run of TaskHandler. Default 60 s.
 	TaskHandlerTimeout time.Duration
+	// TaskFunc, if set, runs every admitted task in-process instead of a
+	// TaskHandler command (set at most one of them): it returns the result
+	// (JSON) or, for a failed task, the error text. It is called from the
+	// task service's goroutines, at most 4 at once, concurrently for
+	// different tasks; ctx ends when the task is cancelled or expires or
+	// the node closes (task.Config.Func). Default nil.
+	TaskFunc func(ctx context.Context, t task.Task) (json.RawMessage, string)
 	// TaskMinPolo admits tasks from untrusted peers whose Polo score (in
 	// this node's view) is at least this; TaskGateTrustedOnly (-1) admits
 	// only trusted peers. Default: the zero Config admits anyone with Polo

@@ -31,6 +31,7 @@ func (n *Node) startTasks(ctx context.Context) error {
 		Gate:        n.taskGate,
 		SignReceipt: n.signReceipt,
 		OnFinished:  n.taskFinished,
+		Func:        n.cfg.TaskFunc,
 	}
 	if len(n.cfg.TaskHandler) > 0 {
 		cfg.Handler = &task.ExecHandler{Command: n.cfg.TaskHandler, Timeout: n.cfg.TaskHandlerTimeout}

@@ -180,7 +180,7 @@ func (s *Service) onSubmit(p peer.ID, t Task) (Response, func()) {
 		return Response{Status: StatusUnavailable, Reason: "the worker could not store the task"}, nil
 	}
 	s.stat(StatAdmitted)
-	if s.cfg.Handler == nil {
+	if !s.cfg.automatic() {
 		return Response{Status: StatusOK}, nil
 	}
 	return Response{Status: StatusOK}, func() { s.startRun(t.ID) }

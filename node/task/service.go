@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,9 +32,21 @@ type Config struct {
 	// stream handlers, concurrently, before anything is stored, and must
 	// not block long.
 	Gate func(p peer.ID) (ok bool, reason string)
-	// Handler, if set, runs every admitted task automatically. nil: tasks
-	// wait in submitted for Accept or Decline.
+	// Handler, if set, runs every admitted task automatically with an
+	// external command. nil (and no Func): tasks wait in submitted for
+	// Accept or Decline.
 	Handler *ExecHandler
+	// Func, if set, runs every admitted task automatically in-process: the
+	// alternative to Handler for programs embedding a node (set at most
+	// one of them). It returns the result (valid JSON, at most MaxResult
+	// bytes; anything else fails the task) or errText ("" means
+	// succeeded). It runs with Handler's rules: at most MaxRunning at once,
+	// each in a goroutine of its own, concurrently for different tasks;
+	// ctx ends when the task is cancelled or expires or the service
+	// closes, and Func must then return soon (its result is dropped). A
+	// panic in Func fails the task ("handler panicked"). The cost in the
+	// receipt is Func's wall-clock time. Default nil.
+	Func func(ctx context.Context, t Task) (result json.RawMessage, errText string)
 	// SignReceipt, if set, is called on the worker when a task reaches
 	// succeeded or failed, to produce the opaque receipt sent to the
 	// requester with the result; costMs is the execution time. It is
@@ -54,7 +67,7 @@ type Config struct {
 	MaxPending int
 	// MaxPendingTotal bounds the pending tasks of all peers. Default 1024.
 	MaxPendingTotal int
-	// MaxRunning bounds the Handler's concurrent runs; admitted tasks
+	// MaxRunning bounds the Handler's (or Func's) concurrent runs; admitted tasks
 	// wait in submitted for a slot. Default 4.
 	MaxRunning int
 	// Retention is how long finished tasks are kept before they are
@@ -80,6 +93,9 @@ func (c *Config) setDefaults() error {
 		return errors.New("task: Config.Self is required")
 	case c.MaxPending < 0 || c.MaxPendingTotal < 0 || c.MaxRunning < 0:
 		return errors.New("task: negative limit in Config")
+	}
+	if c.Handler != nil && c.Func != nil {
+		return errors.New("task: set Config.Handler or Config.Func, not both")
 	}
 	if c.Handler != nil {
 		if err := c.Handler.check(); err != nil {
@@ -274,6 +290,10 @@ func (s *Service) Close() error {
 	s.wg.Wait()
 	return nil
 }
+
+// automatic reports whether admitted tasks run by themselves (Handler or
+// Func).
+func (c *Config) automatic() bool { return c.Handler != nil || c.Func != nil }
 
 // enter registers an operation that must finish before Close returns; it
 // fails when the service is not running.

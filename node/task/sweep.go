@@ -97,7 +97,7 @@ func (s *Service) recover(ctx context.Context) error {
 		switch {
 		case e.Role == RoleWorker && (e.State == StateAccepted || e.State == StateExecuting):
 			interrupted = append(interrupted, e.ID)
-		case e.Role == RoleWorker && e.State == StateSubmitted && s.cfg.Handler != nil:
+		case e.Role == RoleWorker && e.State == StateSubmitted && s.cfg.automatic():
 			admitted = append(admitted, e.ID)
 		case e.notify:
 			notify = append(notify, e.ID)
