@@ -313,3 +313,42 @@ func (d *DHT) searchProfile(ctx context.Context, a addressing.Addr, want peer.ID
 	}
 	return best, nil
 }
+
+// FindTagProviders is the quick form of FindTag: one provider search, no
+// profile lookups. It returns up to limit peers (at most MaxFindProviders)
+// that announced tag, in the order the DHT gave them, and adds what the
+// search learnt of their addresses to the peerstore for a short while.
+//
+// The peers are not verified claimants: an honest DHT server stores a
+// provider record only from the provider itself, but a peer may have
+// dropped the tag from its profile since (records live for hours) and a
+// dishonest server may answer with any peer IDs. Use it where talking to
+// the peer verifies it anyway (its identity is proven by the connection's
+// handshake, and a task service declines work it does not offer), and
+// FindTag where the signed claim matters. With no provider the error wraps
+// ErrNotFound; an invalid tag is refused before any search.
+func (d *DHT) FindTagProviders(ctx context.Context, tag string, limit int) ([]peer.ID, error) {
+	if err := ValidTag(tag); err != nil {
+		return nil, fmt.Errorf("dht: find tag providers: %w", err)
+	}
+	if limit <= 0 || limit > MaxFindProviders {
+		limit = MaxFindProviders
+	}
+	searchCtx, cancel := context.WithTimeout(ctx, d.cfg.ResolveTimeout)
+	defer cancel()
+	var out []peer.ID
+	seen := make(map[peer.ID]bool)
+	for p := range d.kad.FindProvidersAsync(searchCtx, TagCID(tag), limit) {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			out = append(out, p.ID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dht: find tag providers %q: %w", tag, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dht: find tag providers %q: %w", tag, ErrNotFound)
+	}
+	return out, nil
+}

@@ -139,6 +139,24 @@ func TestFindNameAndTags(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []peer.ID{alice1.h.ID(), finder.h.ID()}, ids(cs))
 
+	// The quick form returns the announcers without checking profiles: a
+	// raw provider record counts there (the liar's for "gpu").
+	require.NoError(t, liar.kad.Provide(ctx, TagCID("gpu"), true))
+	eventuallyTrue(t, func() bool {
+		provs, err := mallory.FindTagProviders(ctx, "gpu", 0)
+		return err == nil && len(provs) == 3
+	})
+	provs, err := mallory.FindTagProviders(ctx, "gpu", 0)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []peer.ID{alice1.h.ID(), alice2.h.ID(), liar.h.ID()}, provs)
+	provs, err = mallory.FindTagProviders(ctx, "gpu", 1)
+	require.NoError(t, err)
+	require.Len(t, provs, 1, "the limit holds")
+	_, err = mallory.FindTagProviders(ctx, "Not A Tag!", 0)
+	require.Error(t, err)
+	_, err = mallory.FindTagProviders(ctx, "nothing-here", 0)
+	require.ErrorIs(t, err, ErrNotFound)
+
 	// Renaming withdraws the claim: the old provider record lingers but
 	// the signed profile no longer backs it.
 	renamed := time.Now()

@@ -42,6 +42,12 @@ func TestFindSameHostname(t *testing.T) {
 	tags, err := asker.Find(ctx, "", "maps")
 	require.NoError(t, err)
 	require.Len(t, tags, 2, "tags are lowercased")
+	quick, err := asker.FindProviders(ctx, "Maps", 0)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []peer.ID{a1.PeerID(), a2.PeerID()}, quick, "the quick form finds the same announcers")
+	quick, err = a1.FindProviders(ctx, "maps", 0)
+	require.NoError(t, err)
+	require.Equal(t, []peer.ID{a2.PeerID()}, quick, "the finder leaves itself out")
 
 	asker.trust = &fakeTrust{ok: map[peer.ID]bool{a2.PeerID(): true}}
 	got, err := asker.AddrOf(ctx, "alice")

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/dht"
@@ -113,4 +115,20 @@ func (n *Node) Find(ctx context.Context, name, tag string) ([]dht.Claimant, erro
 		return n.dht.FindTag(ctx, strings.ToLower(tag), n)
 	}
 	return n.dht.FindName(ctx, strings.ToLower(name), n)
+}
+
+// FindProviders is the quick, unverified form of Find by tag: up to limit
+// peers (0: dht.MaxFindProviders) that announced the tag, from one DHT
+// provider search with no profile lookups, this node left out. See
+// dht.FindTagProviders for what is and is not verified; a task submitted
+// to a peer that no longer offers the work is declined by it.
+func (n *Node) FindProviders(ctx context.Context, tag string, limit int) ([]peer.ID, error) {
+	if err := n.running(); err != nil {
+		return nil, err
+	}
+	ps, err := n.dht.FindTagProviders(ctx, strings.ToLower(tag), limit)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ps, func(p peer.ID) bool { return p == n.id }), nil
 }
