@@ -46,6 +46,9 @@ func (n *Node) rejoinCandidates() []peer.AddrInfo {
 // rememberPeers writes every DHT server identified over a direct
 // connection into the peer book until ctx ends.
 func (n *Node) rememberPeers(ctx context.Context) error {
+	if n.cfg.InMemory {
+		return nil // nothing outlives the process: nothing to rejoin from
+	}
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted), eventbus.Name("pilot-peer-memory"))
 	if err != nil {
 		return err

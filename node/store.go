@@ -23,13 +23,25 @@ func openStore(home string, inMemory bool) (*badger.DB, error) {
 		// under ValueThreshold, and Badger v4.9.6 crashes on a value of
 		// exactly that size. Setting it to Badger's max batch size (15% of
 		// a memtable) makes it the bound badgerds already enforces.
+		//
+		// Nor does it compact: each compactor wakes every 50 ms (Badger's
+		// fixed tick), and two per node were the largest idle cost of a
+		// thousand-node testnet (two wake-ups every 50 ms per node, most
+		// of the scheduler's work). Without compaction every flushed
+		// memtable stays a level-0 table until the process ends, so the
+		// stall threshold is lifted; a testnet node writes a few MiB in a
+		// run (docs/testnet.md), a handful of tables.
 		const memTable = 1 << 20
 		opts = badger.DefaultOptions("").WithInMemory(true).
 			WithMemTableSize(memTable).
 			WithValueThreshold(memTable * 15 / 100).
 			WithBlockCacheSize(0).
 			WithIndexCacheSize(0).
-			WithCompression(options.None)
+			WithCompression(options.None).
+			WithNumMemtables(2).
+			WithNumLevelZeroTables(1<<20 - 1).
+			WithNumLevelZeroTablesStall(1 << 20).
+			WithNumCompactors(0)
 	} else {
 		dir := filepath.Join(home, "store")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -42,14 +54,13 @@ func openStore(home string, inMemory bool) (*badger.DB, error) {
 			WithIndexCacheSize(2 << 20).
 			WithValueLogFileSize(32 << 20).
 			WithBaseTableSize(2 << 20).
-			WithValueThreshold(64 << 10)
+			WithValueThreshold(64 << 10).
+			WithNumMemtables(2).
+			WithNumLevelZeroTables(2).
+			WithNumLevelZeroTablesStall(4).
+			WithNumCompactors(2)
 	}
-	opts = opts.
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithNumCompactors(2).
-		WithLogger(badgerLogger{})
+	opts = opts.WithLogger(badgerLogger{})
 	db, err := badger.Open(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
