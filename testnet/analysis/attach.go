@@ -35,25 +35,63 @@ type Attachment struct {
 // deterministic. It returns ErrTooFew when fewer than two distinct degrees
 // are usable or no node gained anything.
 func AttachmentExponent(prev, next map[int64]int, bootstrap int, seed uint64) (Attachment, error) {
-	ids := make([]int64, 0, len(prev))
+	cov, gain := map[int64]int{}, map[int64]int{}
 	for id, k := range prev {
-		if _, ok := next[id]; ok && k >= 1 {
-			ids = append(ids, id)
+		if n, ok := next[id]; ok && k >= 1 {
+			cov[id], gain[id] = k, max(0, n-k)
 		}
 	}
+	a, err := fitAttachment(cov, gain, bootstrap, seed)
+	if err != nil {
+		return a, fmt.Errorf("%w: attachment needs gains and two distinct degrees (%s)", ErrTooFew, err)
+	}
+	return a, nil
+}
+
+// ScoreAttachmentExponent measures attachment driven by a score instead of
+// the degree: every node with score s ≥ 1 (its Polo when prev was taken)
+// that is present in both degree snapshots contributes gained = next −
+// prev (clipped at 0), and Beta is the Poisson-regression slope of gained
+// on ln s, E[gained] = c·s^Beta, with the same node bootstrap as
+// AttachmentExponent. It returns ErrTooFew when fewer than two distinct
+// scores are usable or no node gained anything.
+func ScoreAttachmentExponent(score, prev, next map[int64]int, bootstrap int, seed uint64) (Attachment, error) {
+	cov, gain := map[int64]int{}, map[int64]int{}
+	for id, s := range score {
+		k, ok1 := prev[id]
+		n, ok2 := next[id]
+		if ok1 && ok2 && s >= 1 {
+			cov[id], gain[id] = s, max(0, n-k)
+		}
+	}
+	a, err := fitAttachment(cov, gain, bootstrap, seed)
+	if err != nil {
+		return a, fmt.Errorf("%w: score attachment needs gains and two distinct scores (%s)", ErrTooFew, err)
+	}
+	return a, nil
+}
+
+// fitAttachment fits E[gain] = c·cov^Beta by Poisson regression on
+// ln cov (every cov ≥ 1) and bootstraps the slope over nodes.
+func fitAttachment(cov, gain map[int64]int, bootstrap int, seed uint64) (Attachment, error) {
+	ids := make([]int64, 0, len(cov))
+	for id := range cov {
+		ids = append(ids, id)
+	}
 	slices.Sort(ids)
-	// Distinct degrees, and for each node the index of its degree and its gain.
+	// Distinct covariates, and for each node the index of its covariate
+	// and its gain.
 	var ks []int
 	for _, id := range ids {
-		ks = append(ks, prev[id])
+		ks = append(ks, cov[id])
 	}
 	slices.Sort(ks)
 	ks = slices.Compact(ks)
 	kIdx := make([]int, len(ids))
-	gain := make([]int, len(ids))
+	gains := make([]int, len(ids))
 	for i, id := range ids {
-		kIdx[i], _ = slices.BinarySearch(ks, prev[id])
-		gain[i] = max(0, next[id]-prev[id])
+		kIdx[i], _ = slices.BinarySearch(ks, cov[id])
+		gains[i] = gain[id]
 	}
 	lnk := make([]float64, len(ks))
 	for i, k := range ks {
@@ -64,15 +102,14 @@ func AttachmentExponent(prev, next map[int64]int, bootstrap int, seed uint64) (A
 		for j := range ids {
 			i := pick(j)
 			n[kIdx[i]]++
-			g[kIdx[i]] += float64(gain[i])
+			g[kIdx[i]] += float64(gains[i])
 		}
 		return n, g
 	}
 	n, g := counts(func(j int) int { return j })
 	beta, ok := poissonSlope(lnk, n, g)
 	if !ok {
-		return Attachment{Nodes: len(ids)}, fmt.Errorf("%w: attachment needs gains and two distinct degrees (%d nodes, %d degrees)",
-			ErrTooFew, len(ids), len(ks))
+		return Attachment{Nodes: len(ids)}, fmt.Errorf("%d nodes, %d distinct values", len(ids), len(ks))
 	}
 	if bootstrap <= 0 {
 		bootstrap = DefaultAttachmentBootstrap
