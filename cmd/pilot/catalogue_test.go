@@ -13,6 +13,7 @@ import (
 	"github.com/pilot-agents/pilot/node"
 	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/testnet/analysis"
+	"github.com/pilot-agents/pilot/testnet/harness"
 	"github.com/pilot-agents/pilot/testnet/natlab"
 )
 
@@ -41,14 +42,14 @@ func TestContextCatalogue(t *testing.T) {
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
 		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
 		"pilot task accept", "pilot task cancel", "pilot task complete", "pilot task decline", "pilot task list", "pilot task result", "pilot task submit",
-		"pilot testnet analyze", "pilot testnet natlab",
+		"pilot testnet analyze", "pilot testnet natlab", "pilot testnet run",
 		"pilot trust approve", "pilot trust list", "pilot trust pending", "pilot trust reject", "pilot trust request", "pilot trust revoke",
 		"pilot tunnel close", "pilot tunnels", "pilot unpin", "pilot up"}
 	if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
 	streaming := []string{"pilot connect", "pilot events", "pilot listen", "pilot subscribe"}
-	longRunning := append([]string{"pilot up", "pilot testnet natlab", "pilot testnet analyze"}, streaming...)
+	longRunning := append([]string{"pilot up", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run"}, streaming...)
 	for _, cmd := range c.Commands {
 		if cmd.Short == "" || !strings.HasPrefix(cmd.Usage, cmd.Name) || len(cmd.Output) == 0 || len(cmd.Examples) == 0 {
 			t.Errorf("%s is incomplete: %+v", cmd.Name, cmd)
@@ -58,7 +59,7 @@ func TestContextCatalogue(t *testing.T) {
 				t.Errorf("%s lists flag %s, which belongs in global_flags or nowhere", cmd.Name, f.Name)
 			}
 		}
-		local := []string{"pilot up", "pilot context", "pilot testnet natlab", "pilot testnet analyze", "pilot swarm new", "pilot swarm id",
+		local := []string{"pilot up", "pilot context", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run", "pilot swarm new", "pilot swarm id",
 			"pilot bootstrap list", "pilot bootstrap add", "pilot bootstrap rm"} // work on files, not the daemon
 		wantDaemon := !slices.Contains(local, cmd.Name)
 		if cmd.NeedsDaemon != wantDaemon {
@@ -209,6 +210,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"polo":              localapi.PoloInfo{},
 		"polo stats":        localapi.PoloStats{},
 		"testnet analyze":   analysis.Report{},
+		"testnet run":       harness.Report{},
 	}
 	// Every command in the tree, by path without "pilot ", groups left out.
 	var cmds []*cobra.Command

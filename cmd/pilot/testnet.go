@@ -21,8 +21,9 @@ type natlabReport struct {
 }
 
 func newTestnetCmd(a *app) *cobra.Command {
-	return newGroupCmd(a, "testnet", "Run Pilot experiments: the NAT lab, and graph analysis",
-		"  sudo pilot testnet natlab --json\n  pilot testnet analyze --edges edges.csv", newNatlabCmd(a), newTestnetAnalyzeCmd(a))
+	return newGroupCmd(a, "testnet", "Run Pilot experiments: many nodes with an agent workload, the NAT lab, and graph analysis",
+		"  pilot testnet run --nodes 1000 --seed 1\n  sudo pilot testnet natlab --json\n  pilot testnet analyze --edges edges.csv",
+		newTestnetRunCmd(a), newNatlabCmd(a), newTestnetAnalyzeCmd(a))
 }
 
 func newNatlabCmd(a *app) *cobra.Command {
