@@ -311,8 +311,12 @@ func chunkOf(b []byte) pipeChunk {
 
 // isTerminal reports whether r is an interactive terminal, whose reads
 // only end when the user ends them.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+func isTerminal(r io.Reader) bool { return isCharDevice(r) }
+
+// isCharDevice reports whether v is an *os.File open on a character
+// device: an interactive terminal.
+func isCharDevice(v any) bool {
+	f, ok := v.(*os.File)
 	if !ok {
 		return false
 	}

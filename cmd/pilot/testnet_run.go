@@ -104,7 +104,7 @@ to stderr (not with --json). See docs/testnet.md.`,
 			}
 			rep, err := harness.Run(ctx, harness.Config{
 				Nodes: nodes, Seed: seed, Duration: duration, Selection: sel, Churn: churn, Sybil: sybil,
-				OutDir: out, Progress: progress, Terminal: writerIsTerminal(a.stderr),
+				OutDir: out, Progress: progress, Terminal: isCharDevice(a.stderr),
 				Concurrency: concurrency, Bootstrap: bootstrap,
 			})
 			switch {
@@ -145,16 +145,6 @@ func routeTestnetLogs(path string) bool {
 	}
 	logging.SetupLogging(logging.Config{Format: logging.PlaintextOutput, Level: logging.LevelError, File: path})
 	return true
-}
-
-// writerIsTerminal reports whether w is an interactive terminal.
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // writeTestnetRun is the text summary of a run.

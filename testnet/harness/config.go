@@ -81,7 +81,8 @@ type Config struct {
 	Explore float64
 	// SnapshotEvery is the interval between recordings of the graphs.
 	// Default 30 s, shortened to Duration/6 for runs under 3 minutes (at
-	// least 5 s).
+	// least 10 s: a snapshot takes the throughput samples, one every 10 s,
+	// taken since the last).
 	SnapshotEvery time.Duration
 	// StartBatch is how many nodes start at once. Default 50: a node's
 	// start waits mostly on its bootstrap peers' answers, so small batches
@@ -168,7 +169,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 30 * time.Second
 		if c.Duration < 3*time.Minute {
-			c.SnapshotEvery = max(5*time.Second, c.Duration/6)
+			c.SnapshotEvery = max(sampleEvery, c.Duration/6)
 		}
 	}
 	if c.StartBatch <= 0 {
