@@ -80,7 +80,9 @@ func TestAppScore(t *testing.T) {
 	require.NoError(t, tc.Publish(ctx, []byte("ok from C")))
 	require.NoError(t, tb.Publish(ctx, []byte("ok from B")))
 	eventually(t, "B's attestation to reach A", func() bool { _, ok := recA.saw("ok from B"); return ok })
-	time.Sleep(300 * time.Millisecond)
+	// An absence has no event to wait for: B's later message arrived, and
+	// C's, published first, gets a further 300 ms before the check.
+	time.Sleep(300 * time.Millisecond) // justified: checks that something does not happen
 	_, ok := recA.saw("ok from C")
 	require.False(t, ok, "a graylisted peer is not heard")
 

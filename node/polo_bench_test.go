@@ -23,7 +23,7 @@ func BenchmarkPoloFanout100(b *testing.B) {
 	// Let the gossip mesh form before measuring.
 	deadline := time.Now().Add(60 * time.Second)
 	for len(src.polo.topic.Peers()) < 4 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // justified: polls a condition under the deadline above; gossipsub has no event for it
 	}
 	ctx := context.Background()
 	var took []time.Duration
@@ -50,7 +50,7 @@ func BenchmarkPoloFanout100(b *testing.B) {
 			if time.Since(start) > time.Minute {
 				b.Fatalf("after a minute only %d of %d nodes hold attestation %d", have, size, want)
 			}
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // justified: polls the stores (bounded by the minute above); this is the measurement
 		}
 		took = append(took, time.Since(start))
 	}
