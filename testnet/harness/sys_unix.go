@@ -18,16 +18,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// fdLimit is the soft RLIMIT_NOFILE (the Go runtime raises it to the hard
-// limit at start), 0 when unknown or practically unlimited.
-func fdLimit() int {
-	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<30 {
-		return 0
-	}
-	return int(l.Cur)
-}
-
 // openFDs counts this process's open file descriptors, -1 when unknown.
 func openFDs() int {
 	for _, dir := range []string{"/proc/self/fd", "/dev/fd"} {
