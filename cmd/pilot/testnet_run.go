@@ -26,18 +26,19 @@ const testnetLog = "testnet.log"
 // workload in this process (testnet/harness), then a report folder.
 func newTestnetRunCmd(a *app) *cobra.Command {
 	var (
-		nodes, bootstrap, concurrency int
-		seed                          uint64
-		duration                      time.Duration
-		selection, out                string
-		churn, sybil                  float64
+		nodes, bootstrap, concurrency, dhtServers int
+		seed                                      uint64
+		duration                                  time.Duration
+		selection, out                            string
+		churn, sybil                              float64
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run N real nodes and an agent workload in this process, and write a report folder",
 		Long: `Start --nodes real Pilot nodes in this process (the node package: go-libp2p
 with QUIC on 127.0.0.1, in-memory stores, each joining through three random
-earlier nodes), wait until they have published their profiles, and drive an
+earlier DHT servers; --dht-servers nodes run the DHT as servers, the rest as
+clients), wait until they have published their profiles, and drive an
 agent workload for --duration. Every agent has a hidden quality and 1-3
 capability tags it publishes; --concurrency agents at a time need a task
 with a tag, find its providers through the DHT, choose a worker
@@ -105,7 +106,7 @@ to stderr (not with --json). See docs/testnet.md.`,
 			rep, err := harness.Run(ctx, harness.Config{
 				Nodes: nodes, Seed: seed, Duration: duration, Selection: sel, Churn: churn, Sybil: sybil,
 				OutDir: out, Progress: progress, Terminal: isCharDevice(a.stderr),
-				Concurrency: concurrency, Bootstrap: bootstrap,
+				Concurrency: concurrency, Bootstrap: bootstrap, DHTServers: dhtServers,
 			})
 			switch {
 			case errors.Is(err, harness.ErrConfig):
@@ -130,6 +131,7 @@ to stderr (not with --json). See docs/testnet.md.`,
 	f.Float64Var(&sybil, "sybil", 0, "fraction of the agents in a Sybil collective")
 	f.StringVar(&out, "out", "", "report folder (default ./testnet-<seed>-<selection>)")
 	f.IntVar(&concurrency, "concurrency", 0, "agents acting at once in the whole network (default 16); the task rate is what the network sustains")
+	f.IntVar(&dhtServers, "dht-servers", 0, "nodes that run the DHT as servers; the rest are DHT clients (default a twentieth, at least 20)")
 	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap replicates of the power-law goodness-of-fit test (default 2500)")
 	return cmd
 }

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -18,8 +20,17 @@ func TestConfigDefaultsAndRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Nodes != 100 || c.Duration != 10*time.Minute || c.Selection != SelectReputation || c.Concurrency != 16 ||
-		c.ConnLow != 32 || c.ConnHigh != 96 || c.OutDir != "testnet-7-reputation" || c.Observers != 3 {
+		c.ConnLow != 32 || c.ConnHigh != 96 || c.OutDir != "testnet-7-reputation" || c.Observers != 3 || c.DHTServers != 20 {
 		t.Errorf("defaults: %+v", c)
+	}
+	// DHT servers: a twentieth of the nodes, at least 20, at most all.
+	for nodes, want := range map[int]int{12: 12, 20: 20, 100: 20, 600: 30, 1000: 50} {
+		if c, err := (Config{Nodes: nodes}).withDefaults(); err != nil || c.DHTServers != want {
+			t.Errorf("%d nodes: %d DHT servers, want %d (%v)", nodes, c.DHTServers, want, err)
+		}
+	}
+	if c, _ := (Config{Nodes: 50, DHTServers: 80}).withDefaults(); c.DHTServers != 50 {
+		t.Errorf("80 DHT servers of 50 nodes: %d, want 50", c.DHTServers)
 	}
 	for name, bad := range map[string]Config{
 		"too few nodes":    {Nodes: 3},
@@ -31,6 +42,7 @@ func TestConfigDefaultsAndRefusals(t *testing.T) {
 		"explore above 1":  {Explore: 2},
 		"negative workers": {Concurrency: -1},
 		"low above high":   {ConnLow: 50, ConnHigh: 40},
+		"negative servers": {DHTServers: -1},
 	} {
 		if _, err := bad.withDefaults(); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -167,5 +179,15 @@ func TestSpearman(t *testing.T) {
 	}
 	if got := ranks([]float64{3, 1, 3}); got[0] != 2.5 || got[1] != 1 || got[2] != 2.5 {
 		t.Errorf("ties: %v", got)
+	}
+}
+
+func TestCause(t *testing.T) {
+	err := fmt.Errorf("dht: publish profile of abc: %w", errors.New("failed to find any peer in table"))
+	if got := cause(err); got != "failed to find any peer in table" {
+		t.Errorf("cause = %q", got)
+	}
+	if got := cause(errors.New("plain")); got != "plain" {
+		t.Errorf("cause = %q", got)
 	}
 }

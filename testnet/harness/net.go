@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,17 +107,41 @@ func newTestnet(cfg Config) (*testnet, error) {
 	return t, nil
 }
 
-// baseConfig is the testnet preset with this run's settings: in-memory,
-// QUIC on loopback, DHT server; anyone may submit tasks (TaskMinPolo 0).
+// A DHT server's connection water marks are serverConnFactor times a
+// client's, and its resource budget admits them: 6 GiB gives 448 inbound
+// connections, above 4 × 96.
+const (
+	serverConnFactor     = 4
+	serverResourceMemory = 6 << 30
+)
+
+// baseConfig is the testnet preset with this run's settings for member
+// idx: in-memory, QUIC on loopback, DHT server for the first DHTServers
+// members and client for the others; anyone may submit tasks (TaskMinPolo
+// 0).
 //
 // QUIC, not the preset's TCP: a QUIC node holds one UDP socket whatever
 // its connections, where every loopback TCP connection holds a file
 // descriptor at each end, both in this process, and a thousand nodes
 // with a few dozen connections each need more than RLIMIT_NOFILE allows.
-func (t *testnet) baseConfig() node.Config {
+func (t *testnet) baseConfig(idx int) node.Config {
 	c := node.TestnetConfig()
 	c.ListenAddrs = []string{"/ip4/127.0.0.1/udp/0/quic-v1"}
 	c.ConnLow, c.ConnHigh = t.cfg.ConnLow, t.cfg.ConnHigh
+	// The resource manager's connection limits scale with ResourceMemory
+	// (an accounting budget, not an allocation): the preset's 128 MiB
+	// admits 64 inbound connections, under ConnHigh, and a node refused
+	// by a DHT server fails its lookup. 1 GiB admits 128.
+	c.ResourceMemory = 1 << 30
+	if idx < t.cfg.DHTServers {
+		// A DHT server answers every client's lookups. Like an anchor it
+		// keeps many connections, mostly inbound, so that clients keep
+		// theirs open rather than handshake again for every lookup.
+		c.ConnLow, c.ConnHigh = serverConnFactor*c.ConnLow, serverConnFactor*c.ConnHigh
+		c.ResourceMemory = serverResourceMemory
+	} else {
+		c.DHTMode = "client"
+	}
 	c.TaskMinPolo = 0
 	// The testnet preset republishes every minute (quick for small tests);
 	// a thousand nodes doing that keep the DHT busy for nothing: records
@@ -125,9 +150,12 @@ func (t *testnet) baseConfig() node.Config {
 	return c
 }
 
-// bootstrapFor picks up to three random running members other than idx,
-// among the first `among` members, and returns their join addresses.
+// bootstrapFor picks up to three random running DHT servers other than
+// idx, among the first `among` members, and returns their join addresses.
+// (A DHT client answers no DHT queries: joining through one leaves the
+// newcomer with an empty routing table.)
 func (t *testnet) bootstrapFor(idx, among int) []string {
+	among = min(among, t.cfg.DHTServers)
 	t.bootMu.Lock()
 	perm := t.bootRng.Perm(among)
 	t.bootMu.Unlock()
@@ -178,7 +206,7 @@ func (t *testnet) startMember(ctx context.Context, idx int, boot []string) error
 
 // start starts every member in batches: the first node alone, then
 // batches that double up to StartBatch nodes, each node joining through
-// three random nodes started in earlier batches (bootstrapping everyone
+// three random DHT servers started in earlier batches (bootstrapping everyone
 // from node 0 overloads it: a third of 100 nodes ends up isolated).
 // progress is called after each node.
 func (t *testnet) start(ctx context.Context, progress func(started int)) error {
@@ -210,31 +238,53 @@ func (t *testnet) start(ctx context.Context, progress func(started int)) error {
 
 // awaitProfiles waits until every running node has published its profile
 // (provider records included), or for at most limit; progress is called
-// with the number published every second. It returns that number.
-func (t *testnet) awaitProfiles(ctx context.Context, limit time.Duration, progress func(published int)) int {
+// with the number published every second. It returns that number and, if
+// some failed, the commonest error of their last attempts with its count.
+func (t *testnet) awaitProfiles(ctx context.Context, limit time.Duration, progress func(published int)) (int, string, int) {
 	deadline := time.Now().Add(limit)
 	for {
 		published, up := 0, 0
+		errs := map[string]int{}
 		for _, m := range t.members {
 			if n := m.get(); n != nil {
 				up++
-				if at, _, err := n.DHT().LastProfilePublish(); !at.IsZero() && err == nil {
+				at, _, err := n.DHT().LastProfilePublish()
+				switch {
+				case !at.IsZero() && err == nil:
 					published++
+				case err != nil:
+					errs[cause(err)]++
 				}
 			}
 		}
 		if progress != nil {
 			progress(published)
 		}
-		if published == up || time.Now().After(deadline) {
-			return published
+		if published == up || time.Now().After(deadline) || ctx.Err() != nil {
+			common, count := "", 0
+			for e, c := range errs {
+				if c > count || (c == count && e < common) {
+					common, count = e, c
+				}
+			}
+			return published, common, count
 		}
 		select {
 		case <-ctx.Done():
-			return published
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// cause is the last part of err's text, where wrapped errors keep the
+// root cause; the prefixes name the node, which would make every node's
+// error different.
+func cause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
 }
 
 // stopMember closes member idx's node; it is down until restartMember.
@@ -262,9 +312,9 @@ func (t *testnet) restartMember(ctx context.Context, idx int) error {
 	return nil
 }
 
-// closeAll closes every node, 16 at a time, and waits for them.
+// closeAll closes every node, 64 at a time, and waits for them.
 func (t *testnet) closeAll() {
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	for i := range t.members {
 		sem <- struct{}{}

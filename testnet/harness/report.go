@@ -50,6 +50,7 @@ type Parameters struct {
 	FindTTLSeconds     float64 `json:"find_ttl_seconds"`
 	FindSlots          int     `json:"find_slots"`
 	Observers          int     `json:"observers"`
+	DHTServers         int     `json:"dht_servers"`
 	Bootstrap          int     `json:"bootstrap"`
 	OutDir             string  `json:"out_dir"`
 	GoMaxProcs         int     `json:"gomaxprocs"`

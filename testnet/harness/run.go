@@ -100,7 +100,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rec := newRecorder(sybil)
 	wl := newWorkload(cfg, net, agents, rec)
 	net.nodeConfig = func(idx int) node.Config {
-		c := net.baseConfig()
+		c := net.baseConfig(idx)
 		c.TaskFunc = wl.work(idx)
 		return c
 	}
@@ -117,7 +117,7 @@ func newReport(cfg Config) *Report {
 			Churn: cfg.Churn, Sybil: cfg.Sybil, Tags: cfg.Tags, Explore: cfg.Explore, Concurrency: cfg.Concurrency,
 			SnapshotSeconds:    cfg.SnapshotEvery.Seconds(),
 			TaskTimeoutSeconds: cfg.TaskTimeout.Seconds(), FindTTLSeconds: cfg.FindTTL.Seconds(),
-			FindSlots: cfg.FindSlots, Observers: cfg.Observers, Bootstrap: cfg.Bootstrap,
+			FindSlots: cfg.FindSlots, Observers: cfg.Observers, DHTServers: cfg.DHTServers, Bootstrap: cfg.Bootstrap,
 			OutDir: cfg.OutDir, GoMaxProcs: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), PilotVersion: node.Version,
 		},
 		Connections:   Connections{Low: cfg.ConnLow, High: cfg.ConnHigh},
@@ -151,13 +151,16 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 	})
 	r.prog.end()
 	if err == nil {
-		published := r.net.awaitProfiles(ctx, profileWait, func(published int) {
+		published, commonErr, errCount := r.net.awaitProfiles(ctx, profileWait, func(published int) {
 			r.prog.show(published == r.cfg.Nodes, "publish", float64(published), n,
 				fmt.Sprintf("%d/%d profiles published  %s", published, r.cfg.Nodes, clock(time.Since(t0))))
 		})
 		r.prog.end()
 		if published < r.cfg.Nodes {
 			r.note("%d of %d nodes had published their profile when the workload started (after waiting %s)", published, r.cfg.Nodes, profileWait)
+			if errCount > 0 {
+				r.note("the last publication attempt of %d nodes failed with: %s", errCount, commonErr)
+			}
 		}
 	}
 	r.rep.Timings.StartupSeconds = time.Since(t0).Seconds()
