@@ -131,7 +131,7 @@ to stderr (not with --json). See docs/testnet.md.`,
 	f.Float64Var(&sybil, "sybil", 0, "fraction of the agents in a Sybil collective")
 	f.StringVar(&out, "out", "", "report folder (default ./testnet-<seed>-<selection>)")
 	f.IntVar(&concurrency, "concurrency", 0, "agents acting at once in the whole network (default 16); the task rate is what the network sustains")
-	f.IntVar(&dhtServers, "dht-servers", 0, "nodes that run the DHT as servers; the rest are DHT clients (default a twentieth, at least 20)")
+	f.IntVar(&dhtServers, "dht-servers", 0, "nodes that run the DHT as servers; the rest are DHT clients (default a fiftieth, at least 20)")
 	f.IntVar(&bootstrap, "bootstrap", 0, "bootstrap replicates of the power-law goodness-of-fit test (default 2500)")
 	return cmd
 }

@@ -96,13 +96,15 @@ type Config struct {
 	// connections cost memory.
 	ConnLow, ConnHigh int
 	// DHTServers is how many nodes run the DHT as servers, the first ones
-	// to start, with four times a client's connection water marks; the
-	// others are DHT clients, as most agents behind a NAT are, and join
-	// through servers. Default: a twentieth of the nodes, at least 20
-	// (every node in a network of 20 or fewer). Measured on 1,000 idle
-	// nodes: all servers took 4 minutes to start and then two full cores
-	// with 60 connections per node, still growing; 200 servers took 2
-	// minutes and then 0.56 of a core with 22 connections per node.
+	// to start, with room for a connection to every node; the others are
+	// DHT clients, as most agents behind a NAT are, and join through
+	// servers. Default: a fiftieth of the nodes, at least 20 (every node
+	// in a network of 20 or fewer). Every client ends up connected to
+	// every server it looks up through, so servers cost handshakes:
+	// measured on 1,000 nodes, all servers took 4 minutes to start and
+	// then two full cores, idle; 50 servers took 6 minutes to start and
+	// ran 0.05 tasks/s; 20 servers took 4 minutes and ran 0.6 tasks/s
+	// (docs/testnet.md).
 	DHTServers int
 	// Observers is the number of honest, never-churned agents whose Polo
 	// views are averaged for the score-versus-degree plot. Default 3.
@@ -193,7 +195,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.ConnHigh = max(96, c.ConnLow+1)
 	}
 	if c.DHTServers == 0 {
-		c.DHTServers = max(20, c.Nodes/20)
+		c.DHTServers = max(20, c.Nodes/50)
 	}
 	c.DHTServers = min(c.DHTServers, c.Nodes)
 	if c.Observers <= 0 {

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
 	"github.com/pilot-agents/pilot/reputation/score"
 )
@@ -23,8 +25,8 @@ func TestConfigDefaultsAndRefusals(t *testing.T) {
 		c.ConnLow != 32 || c.ConnHigh != 96 || c.OutDir != "testnet-7-reputation" || c.Observers != 3 || c.DHTServers != 20 {
 		t.Errorf("defaults: %+v", c)
 	}
-	// DHT servers: a twentieth of the nodes, at least 20, at most all.
-	for nodes, want := range map[int]int{12: 12, 20: 20, 100: 20, 600: 30, 1000: 50} {
+	// DHT servers: a fiftieth of the nodes, at least 20, at most all.
+	for nodes, want := range map[int]int{12: 12, 20: 20, 100: 20, 1000: 20, 5000: 100} {
 		if c, err := (Config{Nodes: nodes}).withDefaults(); err != nil || c.DHTServers != want {
 			t.Errorf("%d nodes: %d DHT servers, want %d (%v)", nodes, c.DHTServers, want, err)
 		}
@@ -189,5 +191,27 @@ func TestCause(t *testing.T) {
 	}
 	if got := cause(errors.New("plain")); got != "plain" {
 		t.Errorf("cause = %q", got)
+	}
+}
+
+// TestServerConns: a DHT server has room for every node, and the resource
+// manager's limits for that budget admit its ConnHigh (node.New refuses a
+// ConnHigh at or above the limit).
+func TestServerConns(t *testing.T) {
+	for _, nodes := range []int{12, 100, 1000, 5000} {
+		cfg, err := Config{Nodes: nodes}.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		low, high := serverConns(cfg)
+		if low < nodes || high <= low || high < 4*cfg.ConnHigh {
+			t.Errorf("%d nodes: server water marks %d/%d", nodes, low, high)
+		}
+		limits := rcmgr.DefaultLimits
+		libp2p.SetDefaultServiceLimits(&limits)
+		sys := limits.Scale(connBudget(high), 256).ToPartialLimitConfig().System
+		if int(sys.ConnsInbound) <= high || int(sys.Conns) <= high {
+			t.Errorf("%d nodes: budget admits %d inbound, %d in all; ConnHigh %d", nodes, sys.ConnsInbound, sys.Conns, high)
+		}
 	}
 }
