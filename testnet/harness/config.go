@@ -102,9 +102,8 @@ type Config struct {
 	// in a network of 20 or fewer). Every client ends up connected to
 	// every server it looks up through, so servers cost handshakes:
 	// measured on 1,000 nodes, all servers took 4 minutes to start and
-	// then two full cores, idle; 50 servers took 6 minutes to start and
-	// ran 0.05 tasks/s; 20 servers took 4 minutes and ran 0.6 tasks/s
-	// (docs/testnet.md).
+	// then two full cores, idle; 50 servers ran 0.04–0.12 tasks/s and 20
+	// servers 0.32 (docs/testnet.md).
 	DHTServers int
 	// Observers is the number of honest, never-churned agents whose Polo
 	// views are averaged for the score-versus-degree plot. Default 3.

@@ -142,9 +142,8 @@ func (t *testnet) baseConfig(idx int) node.Config {
 		// A DHT server answers every client's lookups. Like an anchor it
 		// keeps a connection to everyone who asks, mostly inbound, so
 		// that clients keep theirs open rather than handshake again for
-		// every lookup: a server that trims, trims hundreds of clients,
-		// who all dial it again (measured at 1,000 nodes with servers at
-		// 128/384: a quarter of the CPU in QUIC and TLS handshakes).
+		// every lookup: a server that trims closes hundreds of clients
+		// at once, who all dial it again.
 		c.ConnLow, c.ConnHigh = serverConns(t.cfg)
 		c.ResourceMemory = connBudget(c.ConnHigh)
 	} else {
