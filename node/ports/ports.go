@@ -150,6 +150,13 @@ func (m *Mux) remove(l *Listener) {
 	}
 }
 
+// notSupported reports whether err is the remote's refusal of the
+// protocol: nothing listens on the port.
+func notSupported(err error) bool {
+	var nse multistream.ErrNotSupported[protocol.ID]
+	return errors.As(err, &nse)
+}
+
 // Dial opens a stream to port on p and waits for the listener's verdict.
 // It works over relayed (limited) connections too: a private peer may be
 // reachable only through a relay.
@@ -157,8 +164,7 @@ func (m *Mux) Dial(ctx context.Context, p peer.ID, port uint16) (*Conn, error) {
 	sctx := network.WithAllowLimitedConn(ctx, "pilot-port")
 	s, err := m.h.NewStream(sctx, p, ProtocolID(port))
 	if err != nil {
-		var nse multistream.ErrNotSupported[protocol.ID]
-		if errors.As(err, &nse) {
+		if notSupported(err) {
 			return nil, fmt.Errorf("ports: dial %s port %d: %w", p, port, ErrPortClosed)
 		}
 		return nil, fmt.Errorf("ports: dial %s port %d: %w", p, port, err)
@@ -171,6 +177,12 @@ func (m *Mux) Dial(ctx context.Context, p peer.ID, port uint16) (*Conn, error) {
 	var status [1]byte
 	if _, err := io.ReadFull(s, status[:]); err != nil {
 		s.Reset()
+		if notSupported(err) {
+			// The peer's protocol list was stale (the port closed after
+			// its last identify), so the stream was opened without
+			// waiting for negotiation and the refusal arrives here.
+			return nil, fmt.Errorf("ports: dial %s port %d: %w", p, port, ErrPortClosed)
+		}
 		return nil, fmt.Errorf("ports: dial %s port %d: no answer from the listener: %w", p, port, err)
 	}
 	_ = s.SetReadDeadline(time.Time{})

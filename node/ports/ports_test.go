@@ -187,3 +187,19 @@ func TestAddrString(t *testing.T) {
 	require.Regexp(t, `^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}:1001$`, s)
 	require.Equal(t, "/pilot/port/1001/1.0.0", string(ProtocolID(1001)))
 }
+
+// TestClosedPortStaleProtocols: when the dialer still believes the port's
+// protocol is supported (its identify data predates the close), the
+// stream opens without negotiation and the refusal comes with the first
+// read; that is still ErrPortClosed.
+func TestClosedPortStaleProtocols(t *testing.T) {
+	checkLeaks(t)
+	a, b := newHost(t), newHost(t)
+	connect(t, a, b)
+	ma, mb := New(a, nil), New(b, nil)
+	defer ma.Close()
+	defer mb.Close()
+	require.NoError(t, a.Peerstore().AddProtocols(b.ID(), ProtocolID(9999)))
+	_, err := ma.Dial(context.Background(), b.ID(), 9999)
+	require.ErrorIs(t, err, ErrPortClosed)
+}
