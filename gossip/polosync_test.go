@@ -3,6 +3,7 @@ package gossip
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,14 +213,21 @@ func TestPoloSyncRun(t *testing.T) {
 
 	// A second Run ends with Close.
 	done = make(chan struct{})
+	inLoop := make(chan struct{})
+	var once sync.Once
 	go func() {
 		defer close(done)
-		sa.Run(context.Background(), time.Hour, func() []peer.ID { return nil })
+		sa.Run(context.Background(), time.Millisecond, func() []peer.ID {
+			once.Do(func() { close(inLoop) })
+			return nil
+		})
 	}()
-	// Give Run a moment to be inside its loop, so Close meets a running
-	// Run; if Run had not started yet, Close must still end it, so the
-	// test cannot pass by the sleep alone.
-	time.Sleep(20 * time.Millisecond) // justified: lets Run start; no event marks it
+	// Close meets a running Run: it asked for peers, so it is in its loop.
+	select {
+	case <-inLoop:
+	case <-time.After(testTimeout):
+		t.Fatal("Run never asked for peers")
+	}
 	require.NoError(t, sa.Close())
 	<-done
 }

@@ -61,8 +61,7 @@ func helper(mode string, args []string) int {
 		fmt.Fprint(os.Stderr, "starting\nthe real reason: disk full\n\n")
 		return 3
 	case "sleep":
-		time.Sleep(time.Hour) // justified: a hung handler, killed by the test
-		return 0
+		select {} // a hung handler, killed by the test
 	case "spawn":
 		child := exec.Command(os.Args[0], helperArg, "sleep")
 		if err := child.Start(); err != nil {
@@ -71,8 +70,7 @@ func helper(mode string, args []string) int {
 		if err := os.WriteFile(args[0], fmt.Appendf(nil, "%d %d", os.Getpid(), child.Process.Pid), 0o600); err != nil {
 			return 5
 		}
-		time.Sleep(time.Hour) // justified: a hung handler with a child, killed by the test
-		return 0
+		select {} // a hung handler with a child, killed by the test
 	case "big":
 		n, _ := strconv.Atoi(args[0])
 		os.Stdout.Write([]byte(strings.Repeat("x", n)))
