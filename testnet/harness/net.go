@@ -245,42 +245,52 @@ func (t *testnet) start(ctx context.Context, progress func(started int)) error {
 
 // awaitProfiles waits until every running node has published its profile
 // (provider records included), or for at most limit; progress is called
-// with the number published every second. It returns that number and, if
-// some failed, the commonest error of their last attempts with its count.
-func (t *testnet) awaitProfiles(ctx context.Context, limit time.Duration, progress func(published int)) (int, string, int) {
+// with the number published every second. It returns that number.
+func (t *testnet) awaitProfiles(ctx context.Context, limit time.Duration, progress func(published int)) int {
 	deadline := time.Now().Add(limit)
 	for {
 		published, up := 0, 0
-		errs := map[string]int{}
 		for _, m := range t.members {
 			if n := m.get(); n != nil {
 				up++
-				at, _, err := n.DHT().LastProfilePublish()
-				switch {
-				case !at.IsZero() && err == nil:
+				if at, _, err := n.DHT().LastProfilePublish(); !at.IsZero() && err == nil {
 					published++
-				case err != nil:
-					errs[cause(err)]++
 				}
 			}
 		}
 		if progress != nil {
 			progress(published)
 		}
-		if published == up || time.Now().After(deadline) || ctx.Err() != nil {
-			common, count := "", 0
-			for e, c := range errs {
-				if c > count || (c == count && e < common) {
-					common, count = e, c
-				}
-			}
-			return published, common, count
+		if published == up || time.Now().After(deadline) {
+			return published
 		}
 		select {
 		case <-ctx.Done():
+			return published
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// publishFailure is the commonest cause among the running nodes whose
+// last profile publication failed, and how many share it ("", 0 if none
+// failed).
+func (t *testnet) publishFailure() (string, int) {
+	errs := map[string]int{}
+	for _, m := range t.members {
+		if n := m.get(); n != nil {
+			if _, _, err := n.DHT().LastProfilePublish(); err != nil {
+				errs[cause(err)]++
+			}
+		}
+	}
+	common, count := "", 0
+	for e, c := range errs {
+		if c > count || (c == count && e < common) {
+			common, count = e, c
+		}
+	}
+	return common, count
 }
 
 // cause is the last part of err's text, where wrapped errors keep the

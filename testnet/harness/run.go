@@ -151,15 +151,15 @@ func (r *run) do(ctx context.Context) (*Report, error) {
 	})
 	r.prog.end()
 	if err == nil {
-		published, commonErr, errCount := r.net.awaitProfiles(ctx, profileWait, func(published int) {
+		published := r.net.awaitProfiles(ctx, profileWait, func(published int) {
 			r.prog.show(published == r.cfg.Nodes, "publish", float64(published), n,
 				fmt.Sprintf("%d/%d profiles published  %s", published, r.cfg.Nodes, clock(time.Since(t0))))
 		})
 		r.prog.end()
 		if published < r.cfg.Nodes {
 			r.note("%d of %d nodes had published their profile when the workload started (after waiting %s)", published, r.cfg.Nodes, profileWait)
-			if errCount > 0 {
-				r.note("the last publication attempt of %d nodes failed with: %s", errCount, commonErr)
+			if why, count := r.net.publishFailure(); count > 0 {
+				r.note("the last publication attempt of %d nodes failed with: %s", count, why)
 			}
 		}
 	}
