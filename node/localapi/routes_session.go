@@ -100,4 +100,5 @@ func (h *handler) sessionRoutes() {
 		}
 		h.sp.upgrade(w, c)
 	})
+	h.listenRoutes()
 }
