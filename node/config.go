@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pilot-agents/pilot/node/swarmkey"
 	"github.com/pilot-agents/pilot/node/task"
@@ -129,6 +130,14 @@ type Config struct {
 	// swarm's own DHT prefix, gossip topics and mDNS service name
 	// (docs/swarm.md). Default nil: the public mesh.
 	SwarmKey *swarmkey.Key
+
+	// Metrics, if set, receives the node's Prometheus metrics: Pilot's own
+	// (pilot_*) and go-libp2p's (libp2p_*, including the resource
+	// manager's). Give each node its own registry; New refuses a
+	// registry another node already uses. Serving it is the caller's business (`pilot up
+	// --metrics`, docs/observability.md). Default nil: Pilot's metrics go
+	// to a private registry nobody reads and go-libp2p's are off.
+	Metrics prometheus.Registerer
 
 	// hostOptions are extra libp2p options, appended last. Tests use them
 	// to put the host on go-libp2p's simulated network (simnet_test.go).

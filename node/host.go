@@ -33,7 +33,17 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 	if cfg.ConnLow >= cfg.ConnHigh {
 		return nil, fmt.Errorf("node: ConnLow %d must be below ConnHigh %d", cfg.ConnLow, cfg.ConnHigh)
 	}
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete))
+	var rmOpts []rcmgr.Option
+	if cfg.Metrics != nil {
+		// The resource manager is ours, so go-libp2p does not attach its
+		// metrics reporter: do it here (libp2p_rcmgr_*).
+		str, err := rcmgr.NewStatsTraceReporter()
+		if err != nil {
+			return nil, fmt.Errorf("node: resource manager metrics: %w", err)
+		}
+		rmOpts = append(rmOpts, rcmgr.WithTraceReporter(str))
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete), rmOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("node: resource manager: %w", err)
 	}
@@ -53,6 +63,13 @@ func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, 
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent("pilot/" + Version),
 		libp2p.Ping(true),
+	}
+	if cfg.Metrics != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
+	} else {
+		// Without it go-libp2p would register with Prometheus' global
+		// registry, shared by every node of the process.
+		opts = append(opts, libp2p.DisableMetrics())
 	}
 	if cfg.SwarmKey != nil {
 		// A private network: the PSK handshake seals every connection,

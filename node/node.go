@@ -75,6 +75,7 @@ type Node struct {
 	natKeeper *relayKeeper // the private node's relay reservations
 
 	reachability atomic.Value // string
+	metrics      *metrics     // Prometheus metrics (metrics.go)
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -150,6 +151,9 @@ func newWithKey(cfg Config, priv crypto.PrivKey, boot []peer.AddrInfo, mode dht.
 	}
 	n := &Node{cfg: cfg, priv: priv, addr: a, id: id, bootstrap: boot, dhtMode: mode, closed: make(chan struct{})}
 	n.reachability.Store("unknown")
+	if n.metrics, err = newMetrics(cfg.Metrics); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -446,6 +450,7 @@ func (n *Node) gcStore(ctx context.Context) {
 		case <-t.C:
 			for n.db.RunValueLogGC(0.5) == nil && ctx.Err() == nil {
 			}
+			n.metrics.storeGC(time.Now())
 		}
 	}
 }

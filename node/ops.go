@@ -46,7 +46,14 @@ func (n *Node) Resolve(ctx context.Context, a addressing.Addr) (*dht.Resolution,
 	if err := n.running(); err != nil {
 		return nil, err
 	}
-	return n.dht.Resolve(ctx, a)
+	return n.resolve(ctx, a)
+}
+
+// resolve is dht.Resolve, counted in pilot_resolves_total.
+func (n *Node) resolve(ctx context.Context, a addressing.Addr) (*dht.Resolution, error) {
+	res, err := n.dht.Resolve(ctx, a)
+	n.metrics.resolved(err)
+	return res, err
 }
 
 // Connect resolves a and opens a connection to its peer. A peer already
@@ -61,7 +68,7 @@ func (n *Node) Connect(ctx context.Context, a addressing.Addr) (peer.ID, error) 
 	if p, ok, err := n.dht.Pins().Get(ctx, a); err == nil && ok && n.usableConn(p.PeerID) {
 		return p.PeerID, nil
 	}
-	res, err := n.dht.Resolve(ctx, a)
+	res, err := n.resolve(ctx, a)
 	if err != nil {
 		return "", err
 	}

@@ -163,6 +163,7 @@ func (n *Node) validateGossip(_ peer.ID, raw []byte) gossip.Verdict {
 // addAttestation stores raw and feeds the score engine.
 func (n *Node) addAttestation(raw []byte) error {
 	a, err := n.polo.store.Add(raw)
+	n.metrics.attestation(err)
 	if err != nil {
 		return err
 	}
@@ -190,6 +191,7 @@ func (s poloSyncStore) Get(id [32]byte) ([]byte, bool, error) { return s.n.polo.
 
 func (s poloSyncStore) Add(raw []byte) error {
 	if _, err := (reputation.Rules{}).Check(raw); err != nil {
+		s.n.metrics.attestation(err)
 		return err
 	}
 	p := s.n.polo
@@ -264,8 +266,10 @@ func (n *Node) refreshPolo(force bool) {
 		st.engine.SetAnchors(n.id, trusted)
 		st.anchorsKey = key
 	}
-	st.engine.Compute(time.Now())
+	start := time.Now()
+	st.engine.Compute(start)
 	st.computedAt = time.Now()
+	n.metrics.poloComputed(st.computedAt.Sub(start))
 }
 
 // trustedPeers are the peers this node trusts, sorted.

@@ -44,6 +44,7 @@ func (n *Node) startTasks(ctx context.Context) error {
 		return err
 	}
 	n.tasks = s
+	n.metrics.tasks.Store(s)
 	return nil
 }
 

@@ -37,6 +37,7 @@ func (n *Node) startTrust(ctx context.Context) error {
 			if e.Message != "" {
 				detail["message"] = e.Message
 			}
+			n.metrics.trustEvent(e.Kind)
 			n.events.publish(LocalEvent{Kind: "trust_" + e.Kind, Peer: e.Peer, At: e.At, Detail: detail})
 			if e.Kind == trust.EventTrusted {
 				n.upgradeAsync(e.Peer) // in the background, once per peer, outcome remembered
@@ -66,7 +67,7 @@ func (n *Node) peerOf(ctx context.Context, a addressing.Addr) (peer.ID, error) {
 	if p, ok, err := n.dht.Pins().Get(ctx, a); err == nil && ok {
 		return p.PeerID, nil
 	}
-	res, err := n.dht.Resolve(ctx, a)
+	res, err := n.resolve(ctx, a)
 	if err != nil {
 		return "", err
 	}
