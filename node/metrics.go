@@ -7,6 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pilot-agents/pilot/dht"
@@ -63,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pilot_sessions_opened_total",
-			Help: "Streams this node opened to a Pilot port of another node, by the path they took: direct or relayed.",
+			Help: "Sessions (streams) this node opened to another node's Pilot ports - echo, send, tasks, connect, tunnels - by the path they took: direct or relayed. A stream the remote then refused counts too.",
 		}, []string{"path"}),
 		trustEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pilot_trust_events_total",
@@ -129,6 +133,22 @@ func (m *metrics) sessionOpened(relayed bool) {
 	} else {
 		m.sessions.WithLabelValues(pathDirect).Inc()
 	}
+}
+
+// meteredHost is the host the ports mux sees: every stream the mux opens
+// is a session to a Pilot port, counted by the path it took.
+type meteredHost struct {
+	host.Host
+	m *metrics
+}
+
+// NewStream opens a stream through the real host and counts it.
+func (h meteredHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	s, err := h.Host.NewStream(ctx, p, pids...)
+	if err == nil {
+		h.m.sessionOpened(isRelayed(s.Conn()))
+	}
+	return s, err
 }
 
 // trustEvent counts one trust event of kind (trust.Event*).

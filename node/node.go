@@ -209,7 +209,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// a task - which is how a worker's result reaches a requester that
 	// does not trust it.
 	n.policy.gated = map[uint16]bool{ports.PortTasks: true}
-	n.ports = ports.New(n.host, n.policy)
+	n.ports = ports.New(meteredHost{n.host, n.metrics}, n.policy)
 	n.tunnels = tunnel.NewManager()
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
 	n.host.Network().Notify(connNotifiee{n})

@@ -51,7 +51,6 @@ func (n *Node) dial(ctx context.Context, a addressing.Addr, port uint16, bulk bo
 	if err != nil {
 		return nil, fmt.Errorf("node: dial %s:%d: %w", a, port, err)
 	}
-	n.metrics.sessionOpened(c.Relayed())
 	return c, nil
 }
 
