@@ -37,7 +37,7 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
+	want := []string{"pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
 		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
 		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
@@ -59,7 +59,7 @@ func TestContextCatalogue(t *testing.T) {
 				t.Errorf("%s lists flag %s, which belongs in global_flags or nowhere", cmd.Name, f.Name)
 			}
 		}
-		local := []string{"pilot up", "pilot context", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run", "pilot swarm new", "pilot swarm id",
+		local := []string{"pilot up", "pilot context", "pilot bench", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run", "pilot swarm new", "pilot swarm id",
 			"pilot bootstrap list", "pilot bootstrap add", "pilot bootstrap rm"} // work on files, not the daemon
 		wantDaemon := !slices.Contains(local, cmd.Name)
 		if cmd.NeedsDaemon != wantDaemon {
@@ -211,6 +211,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"polo stats":        localapi.PoloStats{},
 		"testnet analyze":   analysis.Report{},
 		"testnet run":       harness.Report{},
+		"bench":             benchReport{},
 	}
 	// Every command in the tree, by path without "pilot ", groups left out.
 	var cmds []*cobra.Command

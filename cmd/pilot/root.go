@@ -91,6 +91,7 @@ catalogue as JSON, for agents.`,
 
 	root.AddCommand(
 		newTestnetCmd(a),
+		newBenchCmd(a),
 		newUpCmd(a),
 		newIDCmd(a),
 		newStatusCmd(a),

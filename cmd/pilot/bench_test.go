@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBench runs `pilot bench` with a small payload: every path is
+// measured and reported, stderr stays empty with --json, and bad flags are
+// usage errors. It asserts no speed.
+func TestBench(t *testing.T) {
+	var rep benchReport
+	res := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1", "--json")
+	wantOK(t, res, &rep)
+	if res.stderr != "" {
+		t.Errorf("stderr with --json: %q", res.stderr)
+	}
+	tp := rep.Throughput
+	for name, v := range map[string]float64{"raw_tcp": tp.RawTCP, "libp2p_tcp": tp.Libp2pTCP, "pilot_tcp": tp.PilotTCP,
+		"libp2p_quic": tp.Libp2pQUIC, "pilot_quic": tp.PilotQUIC} {
+		if v <= 0 {
+			t.Errorf("%s = %v MB/s", name, v)
+		}
+	}
+	if tp.Rounds != 1 || tp.BytesPerStream != 1<<20 || rep.Machine.CPUs < 1 {
+		t.Errorf("report = %+v", rep)
+	}
+	text := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1")
+	if text.code != 0 || !strings.Contains(text.stdout, "Pilot port, QUIC") {
+		t.Errorf("text output: %q (stderr %q)", text.stdout, text.stderr)
+	}
+	for _, args := range [][]string{{"--mib", "0"}, {"--rounds", "0"}, {"--mib", "99999999"}} {
+		wantError(t, cli(t, shortHome(t), append([]string{"bench", "--json"}, args...)...), "invalid_argument", exitUsage)
+	}
+}
