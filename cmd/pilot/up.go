@@ -33,6 +33,8 @@ type upOptions struct {
 	taskHandler string
 	taskMinPolo int
 	taskTimeout time.Duration
+	// metrics is --metrics: serve Prometheus metrics on this HOST:PORT.
+	metrics string
 }
 
 // upReady is the data of the ready message of `pilot up`.
@@ -43,6 +45,8 @@ type upReady struct {
 	Socket    string   `json:"socket"`
 	FirstNode bool     `json:"first_node"`
 	Network   string   `json:"network"` // "public" or the swarm's short ID
+	// Metrics is the HOST:PORT serving /metrics (--metrics), else absent.
+	Metrics string `json:"metrics,omitempty"`
 }
 
 func newUpCmd(a *app) *cobra.Command {
@@ -78,6 +82,7 @@ shuts down cleanly, removes the socket and exits 0. Logs go to stderr.`,
 	f.StringVar(&o.taskHandler, "task-handler", "", "run every admitted task with this command (split on spaces, no shell): task JSON on stdin, result JSON on stdout, exit 0 = success")
 	f.DurationVar(&o.taskTimeout, "task-timeout", 0, "bound one --task-handler run (0: 60s)")
 	f.IntVar(&o.taskMinPolo, "task-min-polo", node.TaskGateTrustedOnly, "admit tasks from untrusted peers whose Polo here is at least this, 0-1000 (-1: trusted peers only)")
+	f.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default off; 0.0.0.0 exposes them to the network: docs/observability.md)")
 	f.StringVar(&o.swarmKey, "swarm-key", "", "run in the private swarm of this key file (default <home>/swarm.key when it exists; see `pilot swarm new`)")
 	return cmd
 }
@@ -127,6 +132,11 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 	if o.noMDNS {
 		cfg.MDNS = false
 	}
+	if o.metrics != "" {
+		if err := checkMetricsAddr(cmd, o.metrics); err != nil {
+			return err
+		}
+	}
 	if err := checkNotRunning(cmd.Context(), cfg.APISocket); err != nil {
 		return err
 	}
@@ -142,6 +152,14 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var metricsSrv *metricsServer
+	if o.metrics != "" {
+		if metricsSrv, err = listenMetrics(o.metrics); err != nil {
+			return err
+		}
+		defer metricsSrv.close()
+		cfg.Metrics = metricsSrv.reg
+	}
 	n, err := node.New(cfg)
 	if err != nil {
 		return localapi.Errorf(localapi.CodeInvalidArgument, "check --home and the --listen/--bootstrap/--swarm-key flags", "pilot up: %v", err)
@@ -163,6 +181,10 @@ func (a *app) runUp(cmd *cobra.Command, o upOptions) error {
 	}
 	if ready.Addrs == nil {
 		ready.Addrs = []string{}
+	}
+	if metricsSrv != nil {
+		metricsSrv.serve(func(err error) { fmt.Fprintf(a.stderr, "pilot: metrics server stopped: %v\n", err) })
+		ready.Metrics = metricsSrv.Addr()
 	}
 	if err := a.emit(ready, func(w io.Writer) { writeReady(w, ready, len(cfg.Bootstrap)) }); err != nil {
 		_ = n.Close()
@@ -201,12 +223,16 @@ func checkNotRunning(ctx context.Context, socket string) error {
 // writeReady prints the text form of the ready message.
 func writeReady(w io.Writer, r upReady, bootstraps int) {
 	fmt.Fprintln(w, "pilot is up")
-	writeKV(w, []kv{
+	kvs := []kv{
 		{"address", r.Address},
 		{"peer_id", r.PeerID},
 		{"socket", r.Socket},
 		{"network", r.Network},
-	})
+	}
+	if r.Metrics != "" {
+		kvs = append(kvs, kv{"metrics", "http://" + r.Metrics + "/metrics"})
+	}
+	writeKV(w, kvs)
 	fmt.Fprintln(w)
 	if r.FirstNode {
 		what, key := "mesh", ""
