@@ -212,6 +212,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.ports = ports.New(meteredHost{n.host, n.metrics}, n.policy)
 	n.tunnels = tunnel.NewManager()
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
+	n.host.SetStreamHandler(n.timeProtocol(), n.serveTime) // the doctor's clock check (doctor_clock.go)
 	n.host.Network().Notify(connNotifiee{n})
 	if err := n.startTrust(runCtx); err != nil {
 		return err

@@ -42,7 +42,8 @@ type relayKeeper struct {
 
 	mu       sync.Mutex
 	circuits map[peer.ID][]ma.Multiaddr
-	kept     map[peer.ID]bool // relays a keep loop is running for
+	kept     map[peer.ID]bool      // relays a keep loop is running for
+	expiry   map[peer.ID]time.Time // when each live reservation ends (doctor.go)
 }
 
 // Reservation timing.
@@ -161,6 +162,7 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 			retry = min(2*retry, reserveMaxRetry)
 		} else {
 			k.set(ai.ID, circuitAddrs(ai))
+			k.setExpiry(ai.ID, rsvp.Expiration)
 			log.Infow("relay reservation held", "anchor", ai.ID, "expires", rsvp.Expiration)
 			retry, failures = reserveMinRetry, 0
 			wait = max(time.Until(rsvp.Expiration)-renewBefore, time.Minute)
@@ -238,6 +240,7 @@ func (k *relayKeeper) set(anchor peer.ID, addrs []ma.Multiaddr) {
 			k.h.ConnManager().Unprotect(anchor, relayReservationTag)
 		}
 		delete(k.circuits, anchor)
+		delete(k.expiry, anchor)
 		return
 	}
 	if k.h != nil {

@@ -54,7 +54,8 @@ func newBootstrapAddCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "add <multiaddr>",
 		Short: "Add a node to join the mesh through",
-		Long: `Add a bootstrap node to <home>/config.toml (created, mode 0600, when missing).
+		Long: `Add a bootstrap node to <home>/config.toml (created as ` + "`pilot init`" + ` writes it,
+mode 0600, when missing; other keys and comments are kept).
 The address must end in /p2p/<peer-id>, as printed by the other node's
 ` + "`pilot up`" + ` or ` + "`pilot status`" + `. Adding one that is listed already
 changes nothing. It takes effect at the next ` + "`pilot up`" + `.`,
@@ -71,7 +72,7 @@ changes nothing. It takes effect at the next ` + "`pilot up`" + `.`,
 			out := bootstrapList{File: configPath(a.home)}
 			if !slices.Contains(c.Bootstrap, args[0]) {
 				c.Bootstrap = append(c.Bootstrap, args[0])
-				if err := saveFileConfig(a.home, c); err != nil {
+				if err := saveBootstrap(a.home, c.Bootstrap); err != nil {
 					return localapi.Errorf(localapi.CodeInternal, "check that --home is writable", "write %s: %v", out.File, err)
 				}
 				out.Changed = true
@@ -87,7 +88,8 @@ func newBootstrapRmCmd(a *app) *cobra.Command {
 		Use:   "rm <multiaddr|peer-id>",
 		Short: "Remove a bootstrap node (by address, or every address of a peer ID)",
 		Long: `Remove from <home>/config.toml the given bootstrap address, or every
-address of the given peer ID. Fails with not_found when nothing matches.`,
+address of the given peer ID; other keys and comments are kept. Fails with
+not_found when nothing matches.`,
 		Example:     "  pilot bootstrap rm 12D3KooW...\n  pilot bootstrap rm /ip4/203.0.113.7/tcp/4410/p2p/12D3KooW...",
 		Annotations: bootstrapAnnotations("target: a listed multiaddr, or a peer ID"),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
@@ -119,7 +121,7 @@ address of the given peer ID. Fails with not_found when nothing matches.`,
 				return localapi.Errorf(localapi.CodeNotFound, "see `pilot bootstrap list`", "%s is not in the bootstrap list", target)
 			}
 			c.Bootstrap = kept
-			if err := saveFileConfig(a.home, c); err != nil {
+			if err := saveBootstrap(a.home, c.Bootstrap); err != nil {
 				return localapi.Errorf(localapi.CodeInternal, "check that --home is writable", "write %s: %v", out.File, err)
 			}
 			out.Changed, out.Bootstrap = true, nonNilStrings(c.Bootstrap)
@@ -142,7 +144,9 @@ func (a *app) emitBootstrap(v bootstrapList) error {
 
 // configError reports a config file that cannot be used.
 func configError(err error) error {
-	return localapi.Errorf(localapi.CodeInvalidArgument, "fix or remove the file; `pilot bootstrap` rewrites it", "config: %v", err)
+	return localapi.Errorf(localapi.CodeInvalidArgument,
+		"fix the key named, or move the file away and run `pilot init` for a fresh one; its keys are the flags of `pilot up` (docs/deploy.md)",
+		"config: %v", err)
 }
 
 func nonNilStrings(s []string) []string {

@@ -38,7 +38,7 @@ func TestContextCatalogue(t *testing.T) {
 		byName[cmd.Name] = cmd
 	}
 	want := []string{"pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
-		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot listen", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
+		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot init", "pilot listen", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
 		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
 		"pilot task accept", "pilot task cancel", "pilot task complete", "pilot task decline", "pilot task list", "pilot task result", "pilot task submit",
@@ -60,7 +60,7 @@ func TestContextCatalogue(t *testing.T) {
 			}
 		}
 		local := []string{"pilot up", "pilot context", "pilot bench", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run", "pilot swarm new", "pilot swarm id",
-			"pilot bootstrap list", "pilot bootstrap add", "pilot bootstrap rm"} // work on files, not the daemon
+			"pilot bootstrap list", "pilot bootstrap add", "pilot bootstrap rm", "pilot init"} // work on files, not the daemon
 		wantDaemon := !slices.Contains(local, cmd.Name)
 		if cmd.NeedsDaemon != wantDaemon {
 			t.Errorf("%s needs_daemon = %v", cmd.Name, cmd.NeedsDaemon)

@@ -120,6 +120,7 @@ catalogue as JSON, for agents.`,
 		newFindCmd(a),
 		newSwarmCmd(a),
 		newBootstrapCmd(a),
+		newInitCmd(a),
 		newTaskCmd(a),
 		newPoloCmd(a),
 	)

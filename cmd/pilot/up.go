@@ -70,6 +70,11 @@ shuts down cleanly, removes the socket and exits 0. Logs go to stderr.`,
 			annLongRunning: "true",
 		},
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			// <home>/config.toml sets the flags not given (configmerge.go);
+			// here, not in runUp, because runUp gets a copy of o.
+			if err := applyConfigFile(cmd, a.home); err != nil {
+				return err
+			}
 			return a.runUp(cmd, o)
 		}),
 	}
