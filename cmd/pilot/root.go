@@ -123,6 +123,7 @@ catalogue as JSON, for agents.`,
 		newInitCmd(a),
 		newTaskCmd(a),
 		newPoloCmd(a),
+		newMCPCmd(a),
 	)
 	var setArgs func(*cobra.Command)
 	setArgs = func(p *cobra.Command) {
