@@ -16,6 +16,7 @@ import (
 type benchReport struct {
 	Machine    benchMachine     `json:"machine"`
 	Throughput bench.Throughput `json:"throughput"`
+	Setup      bench.Setup      `json:"setup"`
 }
 
 // benchMachine says where the figures were measured.
@@ -29,6 +30,7 @@ type benchMachine struct {
 
 func newBenchCmd(a *app) *cobra.Command {
 	var o bench.ThroughputOptions
+	var so bench.SetupOptions
 	var mib int64
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -39,7 +41,11 @@ turns round by round: raw TCP, a bare libp2p stream and a Pilot port stream
 on TCP, and a bare libp2p stream and a Pilot port stream on QUIC. Each
 figure is bytes over the time from opening the stream to the receiver's
 acknowledgement that it read everything, in MB/s (10^6 bytes a second);
-the ratios compare paths measured in the same run. No daemon is needed and
+the ratios compare paths measured in the same run. Then it times connection
+setup, the median over --setup-rounds of a byte sent and echoed back: cold
+(a fresh node: Pilot resolves the address through the DHT, connects and
+opens a port stream; bare libp2p is given the addresses; raw TCP connects)
+and warm (the connection exists; a stream opens). No daemon is needed and
 no traffic leaves the machine. Progress goes to stderr (not with --json).
 See docs/performance.md.`,
 		Example: "  pilot bench\n  pilot bench --mib 256 --rounds 3 --json",
@@ -53,8 +59,11 @@ See docs/performance.md.`,
 			if o.Rounds < 1 || o.Rounds > bench.MaxRounds {
 				return usageError(cmd, "--rounds %d: want 1 to %d", o.Rounds, bench.MaxRounds)
 			}
+			if so.Rounds < 1 || so.Rounds > bench.MaxRounds {
+				return usageError(cmd, "--setup-rounds %d: want 1 to %d", so.Rounds, bench.MaxRounds)
+			}
 			o.Bytes = mib << 20
-			bar := newProgressBar(a.stderr, "bench")
+			bar := newProgressBar(a.stderr, "throughput")
 			bar.quiet = a.json()
 			o.Progress = func(done, total int, _ string) { bar.update(done, total) }
 			t, err := bench.MeasureThroughput(cmd.Context(), o)
@@ -62,10 +71,19 @@ See docs/performance.md.`,
 			if err != nil {
 				return localapi.Errorf(localapi.CodeInternal, "loopback TCP and UDP must be usable; see the error", "%v", err)
 			}
+			bar = newProgressBar(a.stderr, "setup")
+			bar.quiet = a.json()
+			so.Progress = bar.update
+			st, err := bench.MeasureSetup(cmd.Context(), so)
+			bar.done()
+			if err != nil {
+				return localapi.Errorf(localapi.CodeInternal, "loopback TCP must be usable; see the error", "%v", err)
+			}
 			rep := benchReport{
 				Machine: benchMachine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 					CPUs: runtime.NumCPU(), Pilot: node.Version},
 				Throughput: t,
+				Setup:      st,
 			}
 			return a.emit(rep, func(w io.Writer) { writeBench(w, rep) })
 		}),
@@ -73,6 +91,7 @@ See docs/performance.md.`,
 	f := cmd.Flags()
 	f.Int64Var(&mib, "mib", bench.DefaultBytes>>20, "MiB carried by each stream")
 	f.IntVar(&o.Rounds, "rounds", bench.DefaultRounds, "streams per path; the paths take turns")
+	f.IntVar(&so.Rounds, "setup-rounds", bench.DefaultSetupRounds, "connections set up per path; the median is reported")
 	return cmd
 }
 
@@ -92,4 +111,9 @@ func writeBench(w io.Writer, r benchReport) {
 	row("Pilot port, QUIC", bench.PathPilotQUIC, t.PilotQUIC)
 	fmt.Fprintf(w, "\nPilot / libp2p: %.2f on TCP, %.2f on QUIC; libp2p TCP / raw TCP: %.2f\n",
 		t.PilotTCPRatio, t.PilotQUICRatio, t.Libp2pTCPRatio)
+	s := r.Setup
+	fmt.Fprintf(w, "\nconnection setup to the first echoed byte, median of %d (ms):\n", s.Rounds)
+	fmt.Fprintf(w, "  cold: Pilot (resolve + dial + stream) %.2f, libp2p (dial + stream) %.2f, raw TCP %.2f\n",
+		s.PilotColdMs, s.Libp2pColdMs, s.RawTCPMs)
+	fmt.Fprintf(w, "  warm: Pilot %.2f, libp2p %.2f\n", s.PilotWarmMs, s.Libp2pWarmMs)
 }

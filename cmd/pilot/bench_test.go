@@ -10,7 +10,7 @@ import (
 // usage errors. It asserts no speed.
 func TestBench(t *testing.T) {
 	var rep benchReport
-	res := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1", "--json")
+	res := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1", "--setup-rounds", "1", "--json")
 	wantOK(t, res, &rep)
 	if res.stderr != "" {
 		t.Errorf("stderr with --json: %q", res.stderr)
@@ -22,14 +22,18 @@ func TestBench(t *testing.T) {
 			t.Errorf("%s = %v MB/s", name, v)
 		}
 	}
+	st := rep.Setup
+	if st.PilotColdMs <= 0 || st.Libp2pColdMs <= 0 || st.RawTCPMs <= 0 || st.PilotWarmMs <= 0 || st.Libp2pWarmMs <= 0 || st.Rounds != 1 {
+		t.Errorf("setup = %+v", st)
+	}
 	if tp.Rounds != 1 || tp.BytesPerStream != 1<<20 || rep.Machine.CPUs < 1 {
 		t.Errorf("report = %+v", rep)
 	}
-	text := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1")
-	if text.code != 0 || !strings.Contains(text.stdout, "Pilot port, QUIC") {
+	text := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1", "--setup-rounds", "1")
+	if text.code != 0 || !strings.Contains(text.stdout, "Pilot port, QUIC") || !strings.Contains(text.stdout, "cold: Pilot") {
 		t.Errorf("text output: %q (stderr %q)", text.stdout, text.stderr)
 	}
-	for _, args := range [][]string{{"--mib", "0"}, {"--rounds", "0"}, {"--mib", "99999999"}} {
+	for _, args := range [][]string{{"--mib", "0"}, {"--rounds", "0"}, {"--mib", "99999999"}, {"--setup-rounds", "0"}} {
 		wantError(t, cli(t, shortHome(t), append([]string{"bench", "--json"}, args...)...), "invalid_argument", exitUsage)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/node"
 )
 
@@ -71,14 +72,19 @@ func startPair(ctx context.Context, listen string) (_ *pair, err error) {
 // connectTimeout bounds the wait for b's address record to be found.
 const connectTimeout = 30 * time.Second
 
-// connect connects a to b through Pilot's resolution, retrying while b's
-// address record is still on its way into the DHT.
+// connect connects a to b through Pilot's resolution.
 func (p *pair) connect(ctx context.Context) error {
+	return connectEventually(ctx, p.a, p.b.Addr())
+}
+
+// connectEventually connects from to a, retrying while a's address record
+// is still on its way into the DHT.
+func connectEventually(ctx context.Context, from *node.Node, a addressing.Addr) error {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	wait := 20 * time.Millisecond
 	for {
-		_, err := p.a.Connect(ctx, p.b.Addr())
+		_, err := from.Connect(ctx, a)
 		if err == nil {
 			return nil
 		}
