@@ -202,6 +202,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"bootstrap rm":      bootstrapList{},
 		"swarm new":         swarmInfo{},
 		"swarm id":          swarmInfo{},
+		"init":              initResult{},
 		"task submit":       localapi.TaskInfo{},
 		"task list":         localapi.TaskList{Tasks: []localapi.TaskInfo{{}}},
 		"task result":       localapi.TaskInfo{},
