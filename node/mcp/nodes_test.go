@@ -157,6 +157,21 @@ func TestTwoDaemons(t *testing.T) {
 	})
 	require.Equal(t, ti.ID, ok[localapi.TaskInfo](ma, "pilot_task_result", map[string]any{"id": ti.ID}).ID)
 
+	// b publishes a tag; a finds b by it.
+	_, err := bAPI.SetProfile(context.Background(), localapi.ProfileRequest{Tags: []string{"mcp-test"}, SetTags: true})
+	require.NoError(t, err)
+	until(t, 30*time.Second, "a finds b by its tag", func() error {
+		res := ma.call("pilot_find", map[string]any{"tag": "MCP-Test"})
+		if res.IsError {
+			return fmt.Errorf("%v", res.StructuredContent)
+		}
+		return nil
+	})
+	found := ok[localapi.FindResult](ma, "pilot_find", map[string]any{"tag": "mcp-test"})
+	require.Equal(t, 1, found.Count)
+	require.Equal(t, bAddr, found.Claimants[0].Address)
+	require.True(t, found.Claimants[0].Trusted)
+
 	polo := ok[localapi.PoloInfo](ma, "pilot_polo", map[string]any{"target": bAddr})
 	require.Equal(t, bAddr, polo.Address)
 

@@ -61,7 +61,7 @@ func (t tools) addNodeTools(s *sdk.Server) {
 		title: "Find agents by hostname or tag",
 		description: "List the verified agents that claim a hostname (name) or a tag, ranked: pinned or trusted first, " +
 			"then Polo score. Use it to turn a name like weather-bot, or a capability tag like forecast, into addresses. " +
-			"Zero matches is not an error (count 0); several unranked agents behind one hostname fail with ambiguous, " +
+			"No claimant fails with not_found; several unranked agents behind one hostname fail with ambiguous, " +
 			"and the hint lists their addresses.",
 		readOnly: true,
 	}, func(ctx context.Context, in FindInput) (localapi.FindResult, error) {
