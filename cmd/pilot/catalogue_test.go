@@ -37,7 +37,7 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
+	want := []string{"pilot a2a get", "pilot a2a serve", "pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
 		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot init", "pilot listen", "pilot mcp", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
 		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
@@ -49,7 +49,7 @@ func TestContextCatalogue(t *testing.T) {
 		t.Fatalf("commands %v, want %v", got, want)
 	}
 	streaming := []string{"pilot connect", "pilot events", "pilot listen", "pilot subscribe"}
-	longRunning := append([]string{"pilot up", "pilot mcp", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run"}, streaming...)
+	longRunning := append([]string{"pilot up", "pilot a2a serve", "pilot mcp", "pilot testnet natlab", "pilot testnet analyze", "pilot testnet run"}, streaming...)
 	for _, cmd := range c.Commands {
 		// pilot mcp prints MCP messages, not an envelope: it has no output fields.
 		noOutput := len(cmd.Output) == 0 && cmd.Name != "pilot mcp"
@@ -159,6 +159,8 @@ func TestContextCatalogue(t *testing.T) {
 func TestOutputMatchesData(t *testing.T) {
 	samples := map[string]any{
 		"up":                upReady{},
+		"a2a serve":         a2aReady{},
+		"a2a get":           a2aCardView{},
 		"id":                localapi.Identity{},
 		"status":            localapi.Status{},
 		"resolve":           localapi.Resolved{},
