@@ -40,7 +40,8 @@ with --help. See docs/mcp.md.`,
 			warnIfNotRunning(cmd.Context(), c, log)
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			err := mcp.Serve(ctx, c, mcp.Options{Version: node.Version, Logger: log}, a.stdin, a.stdout)
+			// No SDK log: the errors it would log end the command, which reports them.
+			err := mcp.Serve(ctx, c, mcp.Options{Version: node.Version}, a.stdin, a.stdout)
 			if err != nil && ctx.Err() == nil {
 				return localapi.Errorf(localapi.CodeInternal, "the MCP client closed the connection or sent a malformed message; see its log",
 					"pilot mcp: %v", err)
