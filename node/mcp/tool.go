@@ -56,7 +56,7 @@ func addTool[In, Out any](s *sdk.Server, spec toolSpec, h func(context.Context, 
 	if err != nil {
 		panic(fmt.Sprintf("mcp: tool %s: input schema: %v", spec.name, err)) // a programming error
 	}
-	out := &jsonschema.Schema{Type: "object", AnyOf: []*jsonschema.Schema{mustSchema[Out](), errorSchema}}
+	out := &jsonschema.Schema{Type: "object", AnyOf: []*jsonschema.Schema{mustSchema[Out](), errorSchema.CloneSchemas()}}
 	openWorld := !spec.local
 	destructive := false
 	t := &sdk.Tool{
