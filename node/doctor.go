@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/pilot-agents/pilot/node/localapi"
 	"github.com/pilot-agents/pilot/reputation"
 )
 
@@ -321,4 +322,17 @@ func (k *relayKeeper) setExpiry(anchor peer.ID, t time.Time) {
 		k.expiry = make(map[peer.ID]time.Time)
 	}
 	k.expiry[anchor] = t
+}
+
+// Doctor implements localapi.DoctorBackend.
+func (b apiBackend) Doctor(ctx context.Context) (localapi.Doctor, error) {
+	rep, err := b.n.Doctor(ctx)
+	if err != nil {
+		return localapi.Doctor{}, apiError(err)
+	}
+	out := localapi.Doctor{Health: rep.Status, CheckedAt: rep.At.UTC(), Checks: make([]localapi.DoctorCheck, 0, len(rep.Checks))}
+	for _, c := range rep.Checks {
+		out.Checks = append(out.Checks, localapi.DoctorCheck{Name: c.Name, Status: c.Status, Summary: c.Summary, Fix: c.Fix, Details: c.Details})
+	}
+	return out, nil
 }

@@ -37,7 +37,7 @@ func TestContextCatalogue(t *testing.T) {
 	for _, cmd := range c.Commands {
 		byName[cmd.Name] = cmd
 	}
-	want := []string{"pilot a2a get", "pilot a2a serve", "pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
+	want := []string{"pilot a2a get", "pilot a2a serve", "pilot bench", "pilot bootstrap add", "pilot bootstrap list", "pilot bootstrap rm", "pilot connect", "pilot context", "pilot doctor", "pilot echo", "pilot events", "pilot expose", "pilot find", "pilot forward",
 		"pilot id", "pilot inbox", "pilot inbox get", "pilot inbox rm", "pilot init", "pilot listen", "pilot mcp", "pilot peers", "pilot ping", "pilot polo", "pilot polo stats",
 		"pilot port private", "pilot port public", "pilot ports", "pilot publish", "pilot resolve", "pilot send",
 		"pilot set-hostname", "pilot set-tags", "pilot status", "pilot subscribe", "pilot swarm id", "pilot swarm new",
@@ -214,6 +214,7 @@ func TestOutputMatchesData(t *testing.T) {
 		"task complete":     localapi.TaskInfo{},
 		"polo":              localapi.PoloInfo{},
 		"polo stats":        localapi.PoloStats{},
+		"doctor":            localapi.Doctor{Checks: []localapi.DoctorCheck{{}}},
 		"mcp":               struct{}{}, // MCP messages on stdout, no envelope
 		"testnet analyze":   analysis.Report{},
 		"testnet run":       harness.Report{},

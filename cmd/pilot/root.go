@@ -124,6 +124,7 @@ catalogue as JSON, for agents.`,
 		newInitCmd(a),
 		newTaskCmd(a),
 		newPoloCmd(a),
+		newDoctorCmd(a),
 		newMCPCmd(a),
 	)
 	var setArgs func(*cobra.Command)

@@ -142,6 +142,7 @@ func newHandler(b Backend) *handler {
 	})
 	h.sessionRoutes()
 	h.poloRoutes()
+	h.doctorRoutes()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "the CLI and the daemon may be different versions", "no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -126,6 +126,7 @@ type Backend interface {
 	Unpin(ctx context.Context, address string) (Unpinned, error)
 	SessionBackend
 	PoloBackend
+	DoctorBackend
 }
 
 // SessionBackend is the session layer: services, trust, ports, tunnels,
