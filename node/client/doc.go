@@ -26,6 +26,7 @@
 // Listen, Send, Expose, ...) directly; Close stops it. Start from a preset:
 // node.DaemonConfig(home) for a persistent agent, node.TestnetConfig() for
 // an in-memory one on loopback (tests), node.AnchorConfig for a public
-// bootstrap node. Set Config.APISocket to also serve the local API, so the
-// CLI and this package can talk to the embedded node. See docs/sdk.md.
+// bootstrap node. Config.APISocket (which DaemonConfig sets to
+// <home>/pilot.sock) makes the embedded node serve the local API too, so the
+// CLI and this package can talk to it. See docs/sdk.md.
 package client

@@ -13,17 +13,20 @@ func (c *Client) TrustRequest(ctx context.Context, address, message string) (Tru
 	return c.api.Trust(ctx, localapi.TrustRequest{Action: "request", Address: address, Message: message})
 }
 
-// TrustApprove approves the agent's pending request.
+// TrustApprove approves the agent's pending request (POST /v1/trust,
+// action "approve").
 func (c *Client) TrustApprove(ctx context.Context, address string) (TrustRecord, error) {
 	return c.api.Trust(ctx, localapi.TrustRequest{Action: "approve", Address: address})
 }
 
-// TrustReject rejects the agent's pending request.
+// TrustReject rejects the agent's pending request (POST /v1/trust, action
+// "reject").
 func (c *Client) TrustReject(ctx context.Context, address string) (TrustRecord, error) {
 	return c.api.Trust(ctx, localapi.TrustRequest{Action: "reject", Address: address})
 }
 
-// TrustRevoke ends the trust with the agent, on both sides.
+// TrustRevoke withdraws this node's trust in the agent, which is told
+// (POST /v1/trust, action "revoke"); see docs/trust.md.
 func (c *Client) TrustRevoke(ctx context.Context, address string) (TrustRecord, error) {
 	return c.api.Trust(ctx, localapi.TrustRequest{Action: "revoke", Address: address})
 }
@@ -33,7 +36,8 @@ func (c *Client) TrustList(ctx context.Context) (TrustList, error) {
 	return c.api.TrustList(ctx, false)
 }
 
-// TrustPending lists the requests waiting for this node's decision.
+// TrustPending lists the requests waiting for this node's decision (GET
+// /v1/trust?pending=1).
 func (c *Client) TrustPending(ctx context.Context) (TrustList, error) {
 	return c.api.TrustList(ctx, true)
 }

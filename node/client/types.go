@@ -76,17 +76,33 @@ type (
 
 // Error codes (Error.Code), the same as the CLI's.
 const (
-	CodeInvalidArgument  = localapi.CodeInvalidArgument
-	CodeNotFound         = localapi.CodeNotFound
-	CodeAmbiguous        = localapi.CodeAmbiguous
-	CodeNotRunning       = localapi.CodeNotRunning
+	// CodeInvalidArgument: a malformed or out-of-range argument; nothing
+	// was attempted.
+	CodeInvalidArgument = localapi.CodeInvalidArgument
+	// CodeNotFound: the address, name, record, message or tunnel does not
+	// exist.
+	CodeNotFound = localapi.CodeNotFound
+	// CodeAmbiguous: a name matches more than one agent.
+	CodeAmbiguous = localapi.CodeAmbiguous
+	// CodeNotRunning: no daemon answers on the socket.
+	CodeNotRunning = localapi.CodeNotRunning
+	// CodeConnectionFailed: the agent was found but not reached, or
+	// nothing listens on its port.
 	CodeConnectionFailed = localapi.CodeConnectionFailed
-	CodeTimeout          = localapi.CodeTimeout
-	CodeTrustRequired    = localapi.CodeTrustRequired
-	CodeInternal         = localapi.CodeInternal
+	// CodeTimeout: the operation did not finish in time.
+	CodeTimeout = localapi.CodeTimeout
+	// CodeTrustRequired: the agent's port is open to agents it trusts only.
+	CodeTrustRequired = localapi.CodeTrustRequired
+	// CodeInternal: a bug or an environment problem.
+	CodeInternal = localapi.CodeInternal
 )
 
 // AsError returns err as an *Error (nil for nil): errors of this package
 // are *Error already; others become CodeInternal, or CodeTimeout for a
 // context deadline.
-func AsError(err error) *Error { return localapi.AsError(err) }
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	return localapi.AsError(err)
+}
