@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pilot-agents/pilot/node"
+	"github.com/pilot-agents/pilot/node/localapi"
 )
 
 // configFileName is the node's config file in its home folder.
@@ -54,6 +55,7 @@ var settingChecks = map[string]func(string) error{
 	"bootstrap":     checkBootstrapAddr,
 	"listen":        checkListenAddr,
 	"task-min-polo": checkTaskMinPolo,
+	"metrics":       checkMetricsSetting,
 }
 
 func configPath(home string) string { return filepath.Join(home, configFileName) }
@@ -78,6 +80,9 @@ func readConfigFile(home string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -330,4 +335,17 @@ func checkTaskMinPolo(s string) error {
 		return fmt.Errorf("%s: want -1 (trusted peers only) or 0 to 1000", s)
 	}
 	return nil
+}
+
+// checkMetricsSetting accepts what `pilot up --metrics` accepts.
+func checkMetricsSetting(s string) error {
+	if s == "" {
+		return nil
+	}
+	err := checkMetricsAddr(nil, s)
+	var e *localapi.Error
+	if errors.As(err, &e) {
+		return errors.New(strings.TrimPrefix(e.Message, "--metrics "))
+	}
+	return err
 }

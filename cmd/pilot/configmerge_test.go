@@ -39,6 +39,7 @@ var nonDefaults = map[string][2]string{
 	"task-timeout":  {`"90s"`, "1m30s"},
 	"task-min-polo": {"500", "500"},
 	"swarm-key":     {`"/etc/pilot/swarm.key"`, "/etc/pilot/swarm.key"},
+	"metrics":       {`"127.0.0.1:9464"`, "127.0.0.1:9464"},
 }
 
 // genericNonDefault is a value unlike f's default, as TOML, for a flag
@@ -126,6 +127,7 @@ func TestConfigFileRefusals(t *testing.T) {
 		"bad multiaddr":    {"listen = [\"nonsense\"]\n", ":1: listen: \"nonsense\" is not a multiaddr"},
 		"bad duration":     {"task-timeout = \"soon\"\n", ":1: task-timeout: time: invalid duration"},
 		"int for duration": {"task-timeout = 60\n", ":1: task-timeout: want a string"},
+		"bad metrics":      {"metrics = \"9464\"\n", ":1: metrics: \"9464\": want HOST:PORT"},
 		"table":            {"anchor = true\n[node]\nanchor = true\n", ":2: table [node]"},
 		"dotted key":       {"node.anchor = true\n", ":1: dotted key node.anchor"},
 		"help":             {"help = true\n", `unknown setting "help"`},
@@ -284,4 +286,42 @@ func TestUpAppliesConfigFile(t *testing.T) {
 		t.Errorf("network %q, want the flag's swarm %q", r.Network, ids["b.key"])
 	}
 	d.stop(t)
+}
+
+// FuzzSetKey: editing the bootstrap key of any file pilot accepts gives a
+// file pilot accepts, with that list and every other setting unchanged.
+func FuzzSetKey(f *testing.F) {
+	f.Add([]byte("bootstrap = [] # c\nanchor = true\n"), 2)
+	f.Add([]byte("# only a comment"), 1)
+	f.Add([]byte("anchor = true\r\nbootstrap = [\n  # inside\n  \""+bootA+"\",\n]\r\n"), 0)
+	f.Add([]byte("\"bootstrap\" = []\n"), 1)
+	f.Fuzz(func(t *testing.T, doc []byte, n int) {
+		before, err := parseFileConfig("fuzz", doc)
+		if err != nil {
+			return
+		}
+		list := []string{bootA, bootB, bootC}[:max(0, min(3, n))]
+		out, err := setKey(doc, "bootstrap", tomlArray(list))
+		if err != nil {
+			t.Fatalf("setKey on an accepted file: %v", err)
+		}
+		after, err := parseFileConfig("fuzz", out)
+		if err != nil {
+			t.Fatalf("the edited file is refused: %v\n%q", err, out)
+		}
+		if !slices.Equal(after.Bootstrap, list) {
+			t.Fatalf("bootstrap = %v, want %v", after.Bootstrap, list)
+		}
+		others := func(c fileConfig) (s []string) {
+			for _, x := range c.Settings {
+				if x.Key != "bootstrap" {
+					s = append(s, x.Key+"="+strings.Join(x.Args, ","))
+				}
+			}
+			return s
+		}
+		if !slices.Equal(others(before), others(after)) {
+			t.Fatalf("other settings changed: %v -> %v", others(before), others(after))
+		}
+	})
 }
