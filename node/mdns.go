@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // mdnsNotifee connects to peers that mDNS finds on the LAN. Connections
@@ -49,9 +50,9 @@ func (m *mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 		ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
 		defer cancel()
 		if err := m.h.Connect(ctx, ai); err != nil {
-			log.Debugw("mDNS peer unreachable", "peer", ai.ID, "err", err)
+			log.Debugw("mDNS peer unreachable", logkey.Peer, ai.ID, logkey.Err, err)
 			return
 		}
-		log.Infow("found LAN peer by mDNS", "peer", ai.ID)
+		log.Infow("found LAN peer by mDNS", logkey.Peer, ai.ID)
 	}()
 }

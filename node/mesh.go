@@ -10,6 +10,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/pilot-agents/pilot/dht"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // parseBootstrap reads bootstrap multiaddrs; each must end in /p2p/<id>.
@@ -87,7 +88,7 @@ func (n *Node) watchReachability(ctx context.Context) error {
 				}
 				r := e.(event.EvtLocalReachabilityChanged).Reachability
 				n.reachability.Store(reachabilityName(r))
-				log.Infow("reachability changed", "reachability", reachabilityName(r))
+				log.Infow("reachability changed", logkey.Reachability, reachabilityName(r))
 			}
 		}
 	}()

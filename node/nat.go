@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // NAT traversal (docs/nat.md): a session between two private nodes starts
@@ -219,7 +220,7 @@ func (g privateDialGater) InterceptAddrDial(p peer.ID, a ma.Multiaddr) bool {
 	if g.st.isTrusted(p) {
 		return true
 	}
-	log.Debugw("not dialing an untrusted peer that came through the relay directly: it would learn this node's address", "peer", p, "addr", a)
+	log.Debugw("not dialing an untrusted peer that came through the relay directly: it would learn this node's address", logkey.Peer, p, logkey.Addr, a)
 	return false
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/inbox"
 	"github.com/pilot-agents/pilot/node/localapi"
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/peerbook"
 	"github.com/pilot-agents/pilot/node/ports"
 	"github.com/pilot-agents/pilot/node/task"
@@ -271,7 +272,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	keeper.useClosest(func(ctx context.Context) []peer.ID {
 		ids, err := n.dht.Kad().GetClosestPeers(ctx, string(n.id))
 		if err != nil {
-			log.Debugw("closest DHT peers for relays", "err", err)
+			log.Debugw("closest DHT peers for relays", logkey.Err, err)
 		}
 		return ids
 	})
@@ -280,7 +281,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		// namespace with only loopback) cannot do mDNS; the node is still
 		// useful through --bootstrap, so this is a warning, not a failure.
 		if svc, err := startMDNS(runCtx, n.host, n.cfg.MDNSService, &n.wg); err != nil {
-			log.Warnw("LAN discovery (mDNS) unavailable; join others with --bootstrap", "err", err)
+			log.Warnw("LAN discovery (mDNS) unavailable; join others with --bootstrap", logkey.Err, err)
 		} else {
 			n.mdns = svc
 		}
@@ -292,7 +293,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	log.Infow("node started", "addr", n.addr, "peer", n.id, "dht", n.dhtMode, "listen", n.host.Addrs())
+	log.Infow("node started", logkey.Addr, n.addr, logkey.Peer, n.id, logkey.DHTMode, n.dhtMode, logkey.Maddr, n.host.Addrs())
 	return nil
 }
 
@@ -411,7 +412,7 @@ func (n *Node) connectBootstrap(ctx context.Context) {
 			cctx, cancel := context.WithTimeout(ctx, n.cfg.BootstrapTimeout)
 			defer cancel()
 			if err := n.host.Connect(cctx, ai); err != nil {
-				log.Warnw("bootstrap peer unreachable", "peer", ai.ID, "err", err)
+				log.Warnw("bootstrap peer unreachable", logkey.Peer, ai.ID, logkey.Err, err)
 				return
 			}
 			n.host.ConnManager().Protect(ai.ID, "pilot-bootstrap")
@@ -424,7 +425,7 @@ func (n *Node) connectBootstrap(ctx context.Context) {
 			cctx, cancel := context.WithTimeout(ctx, n.cfg.BootstrapTimeout)
 			defer cancel()
 			if err := n.host.Connect(cctx, ai); err != nil {
-				log.Debugw("remembered peer unreachable", "peer", ai.ID, "err", err)
+				log.Debugw("remembered peer unreachable", logkey.Peer, ai.ID, logkey.Err, err)
 				return
 			}
 			rejoined.Add(1)
@@ -432,10 +433,10 @@ func (n *Node) connectBootstrap(ctx context.Context) {
 	}
 	wg.Wait()
 	if len(n.rejoin) > 0 {
-		log.Infow("rejoined through remembered peers", "reached", rejoined.Load(), "tried", len(n.rejoin))
+		log.Infow("rejoined through remembered peers", logkey.Count, rejoined.Load(), logkey.Total, len(n.rejoin))
 	}
 	if len(n.bootstrap) > 0 && ok.Load() == 0 && rejoined.Load() == 0 {
-		log.Warnw("no bootstrap or remembered peer reachable; the DHT will keep trying", "tried", len(n.bootstrap)+len(n.rejoin))
+		log.Warnw("no bootstrap or remembered peer reachable; the DHT will keep trying", logkey.Total, len(n.bootstrap)+len(n.rejoin))
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/dht"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // ErrSelf is returned when an operation targets the node itself.
@@ -101,7 +102,7 @@ func (n *Node) Unpin(ctx context.Context, a addressing.Addr) (peer.ID, bool, err
 	if err := n.dht.Pins().Remove(ctx, a); err != nil {
 		return "", false, err
 	}
-	log.Warnw("pin removed", "addr", a, "peer", p.PeerID)
+	log.Warnw("pin removed", logkey.Addr, a, logkey.Peer, p.PeerID)
 	return p.PeerID, true, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/peerbook"
 )
 
@@ -86,7 +87,7 @@ func (n *Node) rememberPeers(ctx context.Context) error {
 				}
 				err := n.book.Remember(peerbook.Entry{ID: ev.Peer, Addrs: addrs, LastSeen: time.Now(), Server: true})
 				if err != nil {
-					log.Debugw("remember peer", "peer", ev.Peer, "err", err)
+					log.Debugw("remember peer", logkey.Peer, ev.Peer, logkey.Err, err)
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/pilot-agents/pilot/gossip"
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/reputation"
 	"github.com/pilot-agents/pilot/reputation/score"
 )
@@ -123,7 +124,7 @@ func (n *Node) catchUp(ctx context.Context) {
 		go func() {
 			defer n.wg.Done()
 			if _, err := n.polo.sync.SyncWith(ctx, p); err != nil {
-				log.Debugw("polo catch-up", "peer", p, "err", err)
+				log.Debugw("polo catch-up", logkey.Peer, p, logkey.Err, err)
 			}
 			n.flushSynced()
 		}()
@@ -232,7 +233,7 @@ func (n *Node) flushSynced() {
 	})
 	for _, it := range items {
 		if err := n.addAttestation(it.raw); err != nil && !errors.Is(err, reputation.ErrDuplicate) {
-			log.Debugw("attestation from sync refused", "err", err)
+			log.Debugw("attestation from sync refused", logkey.Err, err)
 		}
 	}
 }
@@ -321,7 +322,7 @@ func (n *Node) issueAttestation(ctx context.Context, rawReceipt []byte) error {
 		return err
 	}
 	if err := st.topic.Publish(ctx, raw); err != nil {
-		log.Debugw("publish attestation (sync will carry it)", "err", err)
+		log.Debugw("publish attestation (sync will carry it)", logkey.Err, err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // Private by default: a node that is neither --public nor an anchor
@@ -172,7 +173,7 @@ func (n *Node) goDirect(ctx context.Context, p peer.ID) {
 	go func() {
 		defer close(dialed)
 		if err := n.host.Connect(network.WithForceDirectDial(dctx, "pilot-trusted"), peer.AddrInfo{ID: p, Addrs: addrs}); err != nil {
-			log.Debugw("plain direct dial to trusted peer failed", "peer", p, "err", err)
+			log.Debugw("plain direct dial to trusted peer failed", logkey.Peer, p, logkey.Err, err)
 		}
 	}()
 	if !n.WaitDirect(ctx, p, punchAfter) {
@@ -211,11 +212,11 @@ func (n *Node) repunch(ctx context.Context, p peer.ID) {
 	rctx, cancel := context.WithTimeout(ctx, addrsExchangeTTL)
 	defer cancel()
 	if err := n.host.Connect(network.WithAllowLimitedConn(rctx, "pilot-repunch"), peer.AddrInfo{ID: p, Addrs: addrs}); err != nil {
-		log.Debugw("fresh relayed connection for a hole punch failed", "peer", p, "err", err)
+		log.Debugw("fresh relayed connection for a hole punch failed", logkey.Peer, p, logkey.Err, err)
 		return
 	}
 	if n.WaitDirect(ctx, p, n.directWait()) {
-		log.Infow("hole punch succeeded", "peer", p)
+		log.Infow("hole punch succeeded", logkey.Peer, p)
 	}
 }
 

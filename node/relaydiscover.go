@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // Relay discovery: the keeper's second peer source, after the configured
@@ -83,7 +84,7 @@ func (k *relayKeeper) topUp(ctx context.Context, wg *sync.WaitGroup) {
 		if len(ai.Addrs) == 0 {
 			continue
 		}
-		log.Infow("relay found in the DHT", "relay", p)
+		log.Infow("relay found in the DHT", logkey.Relay, p)
 		k.start(ctx, wg, ai, discoveredGiveUp)
 	}
 }

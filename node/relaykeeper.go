@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // relayKeeper holds circuit relay v2 reservations on a private node's
@@ -132,7 +133,7 @@ func (k *relayKeeper) start(ctx context.Context, wg *sync.WaitGroup, ai peer.Add
 func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 	sub, err := k.h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
-		log.Warnw("relay keeper cannot watch its anchor; renewing on schedule only", "anchor", ai.ID, "err", err)
+		log.Warnw("relay keeper cannot watch its anchor; renewing on schedule only", logkey.Relay, ai.ID, logkey.Err, err)
 	} else {
 		defer sub.Close()
 	}
@@ -152,18 +153,18 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 		if err != nil {
 			k.set(ai.ID, nil)
 			if failures++; giveUp > 0 && failures >= giveUp {
-				log.Debugw("giving up on a relay found in the DHT", "relay", ai.ID, "err", err)
+				log.Debugw("giving up on a relay found in the DHT", logkey.Relay, ai.ID, logkey.Err, err)
 				return
 			}
 			if ctx.Err() == nil {
-				log.Debugw("relay reservation failed", "anchor", ai.ID, "err", err, "retry_in", retry)
+				log.Debugw("relay reservation failed", logkey.Relay, ai.ID, logkey.Err, err, logkey.Dur, retry)
 			}
 			wait = retry + time.Duration(rand.Int64N(int64(retry)/4+1))
 			retry = min(2*retry, reserveMaxRetry)
 		} else {
 			k.set(ai.ID, circuitAddrs(ai))
 			k.setExpiry(ai.ID, rsvp.Expiration)
-			log.Infow("relay reservation held", "anchor", ai.ID, "expires", rsvp.Expiration)
+			log.Infow("relay reservation held", logkey.Relay, ai.ID, logkey.Until, rsvp.Expiration)
 			retry, failures = reserveMinRetry, 0
 			wait = max(time.Until(rsvp.Expiration)-renewBefore, time.Minute)
 		}
@@ -185,7 +186,7 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 					// The connection is dead but may not know it yet: close
 					// it, so the next reservation dials afresh.
 					_ = k.h.Network().ClosePeer(ai.ID)
-					log.Infow("anchor stopped answering; reserving again", "anchor", ai.ID)
+					log.Infow("anchor stopped answering; reserving again", logkey.Relay, ai.ID)
 					break wait
 				}
 			case e, ok := <-lost():
@@ -197,7 +198,7 @@ func (k *relayKeeper) keep(ctx context.Context, ai peer.AddrInfo, giveUp int) {
 				if ev.Peer == ai.ID && ev.Connectedness == network.NotConnected && err == nil {
 					t.Stop()
 					k.set(ai.ID, nil)
-					log.Infow("lost the anchor; reserving again", "anchor", ai.ID)
+					log.Infow("lost the anchor; reserving again", logkey.Relay, ai.ID)
 					break wait
 				}
 			}

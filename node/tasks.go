@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/pilot-agents/pilot/addressing"
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/task"
 	"github.com/pilot-agents/pilot/reputation"
 )
@@ -90,17 +91,17 @@ func (n *Node) taskFinished(t task.Task) {
 	}
 	r, err := reputation.UnmarshalReceipt(t.Receipt)
 	if err != nil || r.TaskHash != t.Hash() || r.Worker != t.Worker || r.Requester != n.id {
-		log.Warnw("task receipt does not match the task; no attestation", "task", t.ID, "err", err)
+		log.Warnw("task receipt does not match the task; no attestation", logkey.Task, t.ID, logkey.Err, err)
 		return
 	}
 	if (r.Outcome == reputation.Success) != (t.State == task.StateSucceeded) {
-		log.Warnw("task receipt's outcome differs from the task's; no attestation", "task", t.ID)
+		log.Warnw("task receipt's outcome differs from the task's; no attestation", logkey.Task, t.ID)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := n.issueAttestation(ctx, t.Receipt); err != nil {
-		log.Warnw("attestation not issued", "task", t.ID, "err", err)
+		log.Warnw("attestation not issued", logkey.Task, t.ID, logkey.Err, err)
 	}
 }
 

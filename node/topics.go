@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/pilot-agents/pilot/gossip"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // Gossipsub forwards a topic only through nodes that subscribe to it or
@@ -54,7 +55,7 @@ func (n *Node) serveTopicRelay(s network.Stream) {
 		return
 	}
 	if err := n.relayTopic(string(b)); err != nil {
-		log.Debugw("topic relay refused", "topic", string(b), "err", err)
+		log.Debugw("topic relay refused", logkey.Topic, string(b), logkey.Err, err)
 		s.Reset()
 		return
 	}

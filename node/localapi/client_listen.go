@@ -81,12 +81,22 @@ func (l *PortListener) next() (Inbound, error) {
 		}
 		return Inbound{}, Errorf(CodeInternal, "the daemon may have stopped; check it with `pilot status`", "listen on port %d: the daemon closed the port: %v", l.port, err)
 	}
-	var env Envelope
-	var in Inbound
-	if err := json.Unmarshal(line, &env); err != nil || env.Status != "ok" || json.Unmarshal(env.Data, &in) != nil || in.Token == "" {
+	in, ok := parseInbound(line)
+	if !ok {
 		return Inbound{}, Errorf(CodeInternal, "the CLI and the daemon may be different versions", "listen on port %d: bad announcement %.200q", l.port, line)
 	}
 	return in, nil
+}
+
+// parseInbound decodes one announcement line: an ok-envelope whose data
+// is an Inbound with a token.
+func parseInbound(line []byte) (Inbound, bool) {
+	var env Envelope
+	var in Inbound
+	if err := json.Unmarshal(line, &env); err != nil || env.Status != "ok" || json.Unmarshal(env.Data, &in) != nil || in.Token == "" {
+		return Inbound{}, false
+	}
+	return in, true
 }
 
 // readLine reads up to '\n', refusing lines longer than max.

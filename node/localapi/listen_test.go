@@ -181,3 +181,28 @@ func TestHeldPortServerClose(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, net.ErrClosed), "the listener was not closed by its owner")
 }
+
+// FuzzAnnouncement feeds arbitrary control-stream bytes to the listener's
+// reader: it must return announcements with a token or an error, never
+// panic, and never accept a line over the bound.
+func FuzzAnnouncement(f *testing.F) {
+	f.Add([]byte(`{"status":"ok","data":{"token":"ab","remote":"3f2a.91c0.7d14:80"}}` + "\n"))
+	f.Add([]byte(`{"status":"ok","data":{"token":""}}` + "\n"))
+	f.Add([]byte(`{"status":"error","code":"internal"}` + "\n"))
+	f.Add([]byte("\n\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rd := bufio.NewReaderSize(strings.NewReader(string(b)), 16)
+		for {
+			line, err := readLine(rd, maxInboundLine)
+			if err != nil {
+				return
+			}
+			if len(line) > maxInboundLine {
+				t.Fatalf("a %d-byte line passed the %d bound", len(line), maxInboundLine)
+			}
+			if in, ok := parseInbound(line); ok && in.Token == "" {
+				t.Fatal("an announcement without a token was accepted")
+			}
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // Submit sends a new task of type typ with input to worker and returns it
@@ -88,7 +89,7 @@ func (s *Service) Submit(ctx context.Context, worker peer.ID, typ string, input 
 		}
 	})
 	if terr != nil {
-		s.log.Warn("task: record a failed submission", "id", t.ID, "err", terr)
+		s.log.Warn("task: record a failed submission", logkey.Task, t.ID, logkey.Err, terr)
 	}
 	got, gerr := s.Get(t.ID)
 	if gerr != nil {
@@ -239,7 +240,7 @@ func (s *Service) finish(id string, result []byte, errText string, cost time.Dur
 		}
 		if err != nil {
 			s.stat(StatReceiptError)
-			s.log.Error("task: sign receipt; finishing without one", "id", id, "err", err)
+			s.log.Error("task: sign receipt; finishing without one", logkey.Task, id, logkey.Err, err)
 			receipt = nil
 		}
 	}
@@ -308,7 +309,9 @@ func (s *Service) List(filter ListFilter) ([]Task, error) {
 			out = append(out, e)
 		}
 		return true
-	}, func(id string, err error) { s.log.Warn("task: skipping unreadable record", "key", id, "err", err) })
+	}, func(id string, err error) {
+		s.log.Warn("task: skipping unreadable record", logkey.Key, id, logkey.Err, err)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("task: list: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/ports"
 )
 
@@ -83,12 +84,12 @@ func (s *Service) handle(c *ports.Conn) {
 		resp = Response{Status: StatusBadFrame, Reason: fe.msg}
 	default: // the stream broke or stalled: nobody to answer
 		s.stat(StatAborted)
-		s.log.Debug("task: inbound stream aborted", "peer", from, "err", err)
+		s.log.Debug("task: inbound stream aborted", logkey.Peer, from, logkey.Err, err)
 		c.Reset()
 		return
 	}
 	if resp.Status != StatusOK {
-		s.log.Debug("task: refused a frame", "peer", from, "type", f.Type, "status", resp.Status, "reason", resp.Reason)
+		s.log.Debug("task: refused a frame", logkey.Peer, from, logkey.Kind, f.Type, logkey.Status, resp.Status, logkey.Reason, resp.Reason)
 	}
 	// Close, not Reset, after the answer: a reset would discard it.
 	if _, err := c.Write(EncodeResponse(resp)); err != nil {
@@ -155,7 +156,7 @@ func (s *Service) onSubmit(p peer.ID, t Task) (Response, func()) {
 		}
 		return s.refusal(StatConflict, StatusConflict, "task id already in use"), nil
 	} else if !errors.Is(err, ErrNotFound) {
-		s.log.Error("task: read task", "id", t.ID, "err", err)
+		s.log.Error("task: read task", logkey.Task, t.ID, logkey.Err, err)
 		return s.refusal(StatStorage, StatusUnavailable, "the worker could not read its store"), nil
 	}
 	if s.cfg.Gate != nil {
@@ -176,7 +177,7 @@ func (s *Service) onSubmit(p peer.ID, t Task) (Response, func()) {
 		if errors.Is(err, errExists) {
 			return s.refusal(StatConflict, StatusConflict, "task id already in use"), nil
 		}
-		s.log.Error("task: store task", "id", t.ID, "err", err)
+		s.log.Error("task: store task", logkey.Task, t.ID, logkey.Err, err)
 		return Response{Status: StatusUnavailable, Reason: "the worker could not store the task"}, nil
 	}
 	s.stat(StatAdmitted)
@@ -223,7 +224,7 @@ func (s *Service) onUpdate(p peer.ID, u Task) (Response, func()) {
 		if e, err := s.load(u.ID, true); err == nil {
 			s.cfg.OnFinished(e.Task)
 		} else {
-			s.log.Error("task: read finished task", "id", u.ID, "err", err)
+			s.log.Error("task: read finished task", logkey.Task, u.ID, logkey.Err, err)
 		}
 	}
 }
@@ -266,6 +267,6 @@ func (s *Service) frameRefusal(err error, expired bool) (Response, bool) {
 	case errors.Is(err, ErrIllegalTransition):
 		return s.refusal(StatConflict, StatusConflict, "%v", err), true
 	}
-	s.log.Error("task: apply frame", "err", err)
+	s.log.Error("task: apply frame", logkey.Err, err)
 	return Response{Status: StatusUnavailable, Reason: "the receiver could not store the change"}, true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/ports"
 )
 
@@ -80,7 +81,7 @@ func (s *Service) notifyOnce(id string) time.Duration {
 	e, err := s.load(id, true)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
-			s.log.Error("task: read task to notify", "id", id, "err", err)
+			s.log.Error("task: read task to notify", logkey.Task, id, logkey.Err, err)
 		}
 		return 0
 	}
@@ -90,7 +91,7 @@ func (s *Service) notifyOnce(id string) time.Duration {
 	f, ok := notification(e)
 	if ok {
 		if err := checkFrame(f); err != nil {
-			s.log.Error("task: cannot encode a notification", "id", id, "err", err)
+			s.log.Error("task: cannot encode a notification", logkey.Task, id, logkey.Err, err)
 			ok = false
 		}
 	}
@@ -107,8 +108,8 @@ func (s *Service) notifyOnce(id string) time.Duration {
 			s.stat(StatDelivered)
 		} else {
 			s.stat(StatRefused)
-			s.log.Info("task: peer refused a notification", "id", id, "type", f.Type, "peer", e.Peer(),
-				"status", resp.Status, "reason", resp.Reason)
+			s.log.Info("task: peer refused a notification", logkey.Task, id, logkey.Kind, f.Type, logkey.Peer, e.Peer(),
+				logkey.Status, resp.Status, logkey.Reason, resp.Reason)
 		}
 		s.notified(e, true)
 		return 0
@@ -119,12 +120,12 @@ func (s *Service) notifyOnce(id string) time.Duration {
 	tries := e.notifyTries + 1
 	if tries >= s.maxTries {
 		s.stat(StatGaveUp)
-		s.log.Warn("task: giving up a notification", "id", id, "type", f.Type, "peer", e.Peer(), "tries", tries, "err", err)
+		s.log.Warn("task: giving up a notification", logkey.Task, id, logkey.Kind, f.Type, logkey.Peer, e.Peer(), logkey.Attempt, tries, logkey.Err, err)
 		s.notified(e, true)
 		return 0
 	}
 	s.stat(StatRetries)
-	s.log.Debug("task: notification failed; retrying", "id", id, "peer", e.Peer(), "tries", tries, "err", err)
+	s.log.Debug("task: notification failed; retrying", logkey.Task, id, logkey.Peer, e.Peer(), logkey.Attempt, tries, logkey.Err, err)
 	_, _, cerr := s.change(id, func(x *entry) error {
 		if x.seq != e.seq {
 			return errUnchanged // changed meanwhile: the next attempt sends the new state
@@ -133,7 +134,7 @@ func (s *Service) notifyOnce(id string) time.Duration {
 		return nil
 	})
 	if cerr != nil {
-		s.log.Error("task: record a failed notification", "id", id, "err", cerr)
+		s.log.Error("task: record a failed notification", logkey.Task, id, logkey.Err, cerr)
 	}
 	return s.retryBase << (tries - 1)
 }
@@ -150,7 +151,7 @@ func (s *Service) notified(e entry, finished bool) {
 		return nil
 	})
 	if err != nil {
-		s.log.Error("task: clear a notification", "id", e.ID, "err", err)
+		s.log.Error("task: clear a notification", logkey.Task, e.ID, logkey.Err, err)
 	}
 	if cleared && finished && e.Role == RoleWorker && e.State.Terminal() && s.cfg.OnFinished != nil {
 		s.cfg.OnFinished(e.Task)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // startRun runs the admitted task id with the Handler (or Func) in a
@@ -43,13 +45,13 @@ func (s *Service) run(ctx context.Context, id string) {
 	}
 	if err := s.accept(id); err != nil {
 		if !errors.Is(err, ErrIllegalTransition) { // else: declined or cancelled meanwhile
-			s.log.Warn("task: accept for the handler", "id", id, "err", err)
+			s.log.Warn("task: accept for the handler", logkey.Task, id, logkey.Err, err)
 		}
 		return
 	}
 	t, err := s.Get(id)
 	if err != nil {
-		s.log.Error("task: read task for the handler", "id", id, "err", err)
+		s.log.Error("task: read task for the handler", logkey.Task, id, logkey.Err, err)
 		return
 	}
 	var (
@@ -66,7 +68,7 @@ func (s *Service) run(ctx context.Context, id string) {
 		return // cancelled, expired or closing: the task's state says which
 	}
 	if err := s.finish(id, result, errText, cost); err != nil {
-		s.log.Warn("task: finish after the handler", "id", id, "err", err)
+		s.log.Warn("task: finish after the handler", logkey.Task, id, logkey.Err, err)
 	}
 }
 

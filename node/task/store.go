@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pilot-agents/pilot/internal/kvbatch"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/pilot-agents/pilot/internal/kvbatch"
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // Badger layout. Every key of the service starts with "/task/":
@@ -321,7 +323,7 @@ func (s *Service) scan(fn func(e entry)) error {
 	}, func(id string, err error) {
 		lens[id] = [2]int{-1, -1} // its chunks stay: the record may be repaired by hand
 		s.stat(StatCorrupt)
-		s.log.Warn("task: unreadable record", "key", id, "err", err)
+		s.log.Warn("task: unreadable record", logkey.Key, id, logkey.Err, err)
 	})
 	if err != nil {
 		return fmt.Errorf("task: scan store: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/pilot-agents/pilot/node/logkey"
 )
 
 // pruneEvery is how often finished tasks older than Config.Retention are
@@ -56,7 +58,7 @@ func (s *Service) sweep() {
 			delete(s.deadlines, id)
 			s.mu.Unlock()
 		} else if err != nil {
-			s.log.Error("task: expire", "id", id, "err", err)
+			s.log.Error("task: expire", logkey.Task, id, logkey.Err, err)
 		}
 	}
 }
@@ -73,7 +75,7 @@ func (s *Service) prune() {
 		return s.ctx.Err() == nil
 	}, nil)
 	if err != nil {
-		s.log.Error("task: list old tasks", "err", err)
+		s.log.Error("task: list old tasks", logkey.Err, err)
 		return
 	}
 	for _, id := range old {
@@ -82,7 +84,7 @@ func (s *Service) prune() {
 		err := s.drop(id)
 		mu.Unlock()
 		if err != nil {
-			s.log.Error("task: delete old task", "id", id, "err", err)
+			s.log.Error("task: delete old task", logkey.Task, id, logkey.Err, err)
 			return
 		}
 	}
@@ -116,7 +118,7 @@ func (s *Service) recover(ctx context.Context) error {
 			err = s.finish(id, nil, "worker restarted", 0)
 		}
 		if err != nil && !errors.Is(err, ErrExpired) {
-			s.log.Warn("task: fail interrupted task", "id", id, "err", err)
+			s.log.Warn("task: fail interrupted task", logkey.Task, id, logkey.Err, err)
 		}
 	}
 	for _, id := range admitted {
