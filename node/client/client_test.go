@@ -42,6 +42,7 @@ func TestNotRunning(t *testing.T) {
 	require.Equal(t, client.CodeNotRunning, client.AsError(err).Code)
 	_, err = c.Listen(context.Background(), 80)
 	require.Equal(t, client.CodeNotRunning, client.AsError(err).Code)
+	require.Nil(t, client.AsError(nil))
 }
 
 // TestCallsAgainstRealDaemon calls the typed methods against a real node
