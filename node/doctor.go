@@ -148,7 +148,7 @@ func (n *Node) checkRelay() DoctorCheck {
 	}
 	switch {
 	case len(res) > 0:
-		c.Status, c.Summary = DoctorOK, fmt.Sprintf("%d relay reservation(s): other nodes reach this private node through them", len(res))
+		c.Status, c.Summary = DoctorOK, fmt.Sprintf("%s: other nodes reach this private node through them", count(len(res), "relay reservation"))
 	case time.Since(n.startedAt) < doctorRelayGrace:
 		c.Status, c.Summary = DoctorWarn, "no relay reservation yet: other nodes cannot reach this private node"
 		c.Fix = "wait a minute: the node reserves a slot on the anchors it joined through and on relays it finds in the DHT"
@@ -177,6 +177,11 @@ func (n *Node) checkDHT(ctx context.Context) DoctorCheck {
 		c.Details["own_record"] = "not found: " + rerr.Error()
 	}
 	switch {
+	case size == 0 && n.dht.Mode() == "server" && len(n.host.Network().Peers()) > 0:
+		// Peers that are DHT clients are never in the table: a lone
+		// anchor serves them, but holds every record alone.
+		c.Status, c.Summary = DoctorWarn, "no other DHT server in the routing table: this node serves the DHT alone (its connected peers are clients) and every record lives only here"
+		c.Fix = "run a second anchor or public node and bootstrap each from the other (docs/dht.md), so records survive this node"
 	case size == 0:
 		c.Status, c.Summary = DoctorFail, "the DHT routing table is empty: this node can resolve no one, and no one can resolve it"
 		c.Fix = "join a mesh through a reachable node: pilot up --bootstrap <multiaddr>/p2p/<peer-id> (pilot bootstrap add keeps it)"
@@ -190,7 +195,7 @@ func (n *Node) checkDHT(ctx context.Context) DoctorCheck {
 			c.Details["closest_peers_error"] = cerr.Error()
 		}
 	default:
-		c.Status, c.Summary = DoctorOK, fmt.Sprintf("%d peers in the routing table; own address record resolves", size)
+		c.Status, c.Summary = DoctorOK, fmt.Sprintf("%s in the routing table; own address record resolves", count(size, "peer"))
 	}
 	return c
 }
@@ -221,13 +226,13 @@ func (n *Node) checkClock(ctx context.Context) DoctorCheck {
 	skew := max(abs(med.offset)-med.uncertainty, 0) // the least the skew can be
 	switch {
 	case skew >= doctorSkewFail:
-		c.Status, c.Summary = DoctorFail, fmt.Sprintf("this clock is %s off the median of %d peers: attestations and tasks dated by it are refused", med.offset.Round(time.Second), len(samples))
+		c.Status, c.Summary = DoctorFail, fmt.Sprintf("this clock is %s off the median of %s: attestations and tasks dated by it are refused", med.offset.Round(time.Second), count(len(samples), "peer"))
 		c.Fix = "synchronise the system clock (NTP: timedatectl set-ntp true, or chrony)"
 	case skew >= doctorSkewWarn:
-		c.Status, c.Summary = DoctorWarn, fmt.Sprintf("this clock is %s off the median of %d peers", med.offset.Round(time.Millisecond), len(samples))
+		c.Status, c.Summary = DoctorWarn, fmt.Sprintf("this clock is %s off the median of %s", med.offset.Round(time.Millisecond), count(len(samples), "peer"))
 		c.Fix = "synchronise the system clock (NTP: timedatectl set-ntp true, or chrony); from " + doctorSkewFail.String() + " off, others refuse what it dates"
 	default:
-		c.Status, c.Summary = DoctorOK, fmt.Sprintf("within %s of the median of %d peer(s)", doctorSkewWarn, len(samples))
+		c.Status, c.Summary = DoctorOK, fmt.Sprintf("within %s of the median of %s", doctorSkewWarn, count(len(samples), "peer"))
 	}
 	return c
 }
@@ -239,6 +244,14 @@ func joinAddrs(addrs []ma.Multiaddr) string {
 		out[i] = a.String()
 	}
 	return strings.Join(out, " ")
+}
+
+// count is "1 peer", "2 peers".
+func count(k int, noun string) string {
+	if k == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(k) + " " + noun + "s"
 }
 
 func abs(d time.Duration) time.Duration {

@@ -121,3 +121,41 @@ func TestDoctorStoreOnDisk(t *testing.T) {
 	require.Equal(t, "2023-11-14T22:13:20Z", n.checkStore().Details["last_gc"])
 	require.NoError(t, n.Close())
 }
+
+// TestDoctorServerWithClientsOnly: a DHT server whose only peer is a DHT
+// client has an empty routing table, yet serves that client: a warning
+// (records live on this node alone), not a failure.
+func TestDoctorServerWithClientsOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	defer goleak.VerifyNone(t, leakOptions()...)
+	ctx := context.Background()
+	nodes := startMeshWith(t, 2, func() Config { return TestnetConfig() })
+	defer func() {
+		for _, n := range nodes {
+			require.NoError(t, n.Close())
+		}
+	}()
+	a := nodes[0]
+	cfg := TestnetConfig()
+	cfg.DHTMode = "client"
+	cfg.Bootstrap = a.JoinAddrs()
+	cl, err := New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, cl.Start(ctx))
+	defer cl.Close()
+	require.NoError(t, nodes[1].Close()) // a's only other server goes away
+	eventually(t, 30*time.Second, func() error {
+		if s := a.DHT().RoutingTableSize(); s != 0 {
+			return fmt.Errorf("routing table size %d", s)
+		}
+		return nil
+	})
+	rep, err := a.Doctor(ctx)
+	require.NoError(t, err)
+	c := checksByName(t, rep)["dht"]
+	require.Equal(t, DoctorWarn, c.Status, "%+v", c)
+	require.Contains(t, c.Summary, "serves the DHT alone")
+	require.NoError(t, cl.Close())
+}
