@@ -33,6 +33,7 @@ func (n *Node) startTasks(ctx context.Context) error {
 		SignReceipt: n.signReceipt,
 		OnFinished:  n.taskFinished,
 		Func:        n.cfg.TaskFunc,
+		Logger:      taskLogger(),
 	}
 	if len(n.cfg.TaskHandler) > 0 {
 		cfg.Handler = &task.ExecHandler{Command: n.cfg.TaskHandler, Timeout: n.cfg.TaskHandlerTimeout}
