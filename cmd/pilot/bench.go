@@ -17,6 +17,7 @@ type benchReport struct {
 	Machine    benchMachine     `json:"machine"`
 	Throughput bench.Throughput `json:"throughput"`
 	Setup      bench.Setup      `json:"setup"`
+	Idle       []bench.Idle     `json:"idle"`
 }
 
 // benchMachine says where the figures were measured.
@@ -32,6 +33,7 @@ func newBenchCmd(a *app) *cobra.Command {
 	var o bench.ThroughputOptions
 	var so bench.SetupOptions
 	var mib int64
+	var idleSizes []int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure Pilot's data paths against raw TCP and bare libp2p, on loopback",
@@ -45,7 +47,11 @@ the ratios compare paths measured in the same run. Then it times connection
 setup, the median over --setup-rounds of a byte sent and echoed back: cold
 (a fresh node: Pilot resolves the address through the DHT, connects and
 opens a port stream; bare libp2p is given the addresses; raw TCP connects)
-and warm (the connection exists; a stream opens). No daemon is needed and
+and warm (the connection exists; a stream opens). Last, for each
+--idle-nodes size, it starts a mesh of that many nodes, each joining through
+up to three of the first ones (a tenth of them, 2 to 20, serve the DHT; the others are DHT
+clients, as agents behind a NAT are) and reports the heap, goroutines and
+connections per idle node. No daemon is needed and
 no traffic leaves the machine. Progress goes to stderr (not with --json).
 See docs/performance.md.`,
 		Example: "  pilot bench\n  pilot bench --mib 256 --rounds 3 --json",
@@ -61,6 +67,11 @@ See docs/performance.md.`,
 			}
 			if so.Rounds < 1 || so.Rounds > bench.MaxRounds {
 				return usageError(cmd, "--setup-rounds %d: want 1 to %d", so.Rounds, bench.MaxRounds)
+			}
+			for _, n := range idleSizes {
+				if n < 2 || n > bench.MaxIdleNodes {
+					return usageError(cmd, "--idle-nodes %d: want 2 to %d", n, bench.MaxIdleNodes)
+				}
 			}
 			o.Bytes = mib << 20
 			bar := newProgressBar(a.stderr, "throughput")
@@ -79,11 +90,23 @@ See docs/performance.md.`,
 			if err != nil {
 				return localapi.Errorf(localapi.CodeInternal, "loopback TCP must be usable; see the error", "%v", err)
 			}
+			var idle []bench.Idle
+			for _, n := range idleSizes {
+				if !a.json() {
+					fmt.Fprintf(a.stderr, "idle: starting %d nodes\n", n)
+				}
+				m, err := bench.MeasureIdle(cmd.Context(), bench.IdleOptions{Nodes: n})
+				if err != nil {
+					return localapi.Errorf(localapi.CodeInternal, "loopback TCP must be usable, and RLIMIT_NOFILE high enough for two descriptors per connection", "%v", err)
+				}
+				idle = append(idle, m)
+			}
 			rep := benchReport{
 				Machine: benchMachine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 					CPUs: runtime.NumCPU(), Pilot: node.Version},
 				Throughput: t,
 				Setup:      st,
+				Idle:       idle,
 			}
 			return a.emit(rep, func(w io.Writer) { writeBench(w, rep) })
 		}),
@@ -91,6 +114,7 @@ See docs/performance.md.`,
 	f := cmd.Flags()
 	f.Int64Var(&mib, "mib", bench.DefaultBytes>>20, "MiB carried by each stream")
 	f.IntVar(&o.Rounds, "rounds", bench.DefaultRounds, "streams per path; the paths take turns")
+	f.IntSliceVar(&idleSizes, "idle-nodes", []int{10, 50, 100}, "mesh sizes at which to measure an idle node's cost (comma-separated or repeated)")
 	f.IntVar(&so.Rounds, "setup-rounds", bench.DefaultSetupRounds, "connections set up per path; the median is reported")
 	return cmd
 }
@@ -116,4 +140,10 @@ func writeBench(w io.Writer, r benchReport) {
 	fmt.Fprintf(w, "  cold: Pilot (resolve + dial + stream) %.2f, libp2p (dial + stream) %.2f, raw TCP %.2f\n",
 		s.PilotColdMs, s.Libp2pColdMs, s.RawTCPMs)
 	fmt.Fprintf(w, "  warm: Pilot %.2f, libp2p %.2f\n", s.PilotWarmMs, s.Libp2pWarmMs)
+	if len(r.Idle) > 0 {
+		fmt.Fprintf(w, "\nidle node cost:\n%8s %12s %14s %12s %12s %10s\n", "nodes", "DHT servers", "heap MiB/node", "goroutines", "conns/node", "max conns")
+		for _, m := range r.Idle {
+			fmt.Fprintf(w, "%8d %12d %14.2f %12.0f %12.1f %10d\n", m.Nodes, m.DHTServers, m.HeapMiBPerNode, m.GoroutinesPerNode, m.ConnsPerNode, m.MaxConns)
+		}
+	}
 }
