@@ -69,6 +69,10 @@ type (
 	PoloInfo = localapi.PoloInfo
 	// PoloStats counts what the attestation store holds and refused.
 	PoloStats = localapi.PoloStats
+	// Doctor is the daemon's self-check: the worst status and each check.
+	Doctor = localapi.Doctor
+	// DoctorCheck is one check of Doctor: status "ok", "warn" or "fail".
+	DoctorCheck = localapi.DoctorCheck
 	// Error is every error the client returns: a Code, a Message and a
 	// Hint, as in the CLI's error envelopes.
 	Error = localapi.Error
