@@ -15,6 +15,7 @@ import (
 
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/node/task"
+	"github.com/pilot-agents/pilot/node/trust"
 	"github.com/pilot-agents/pilot/reputation"
 )
 
@@ -92,6 +93,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.sessions.WithLabelValues(pathDirect)
 	m.sessions.WithLabelValues(pathRelayed)
+	for _, k := range []string{trust.EventRequestSent, trust.EventRequestReceived, trust.EventTrusted, trust.EventRejected, trust.EventRevoked} {
+		m.trustEvents.WithLabelValues(k)
+	}
+	for _, r := range []reputation.Reason{reputation.ReasonDecode, reputation.ReasonSignature, reputation.ReasonSelf,
+		reputation.ReasonMismatch, reputation.ReasonExpired, reputation.ReasonFuture, reputation.ReasonLifetime,
+		reputation.ReasonDuplicate, reputation.ReasonSequence, reputation.ReasonTaskReplay, reputation.ReasonRate} {
+		m.rejected.WithLabelValues(string(r))
+	}
 	cs := []prometheus.Collector{m.resolves, m.sessions, m.trustEvents, m.accepted, m.rejected, m.poloCompute,
 		taskCollector{m}, gcCollector{m}}
 	for _, c := range cs {
