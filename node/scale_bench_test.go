@@ -1,0 +1,212 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
+)
+
+// scaleSizes are the mesh sizes of the scaling benchmarks. A thousand
+// nodes take minutes to start on two cores; pick sizes with -bench, e.g.
+// -bench 'ResolveScale/nodes=100$'.
+var scaleSizes = []int{10, 100, 1000}
+
+// BenchmarkResolveScale measures a DHT resolution between random nodes of
+// a loopback mesh of 10, 100 and 1,000 nodes, reporting the median and
+// 90th percentile and the median as a multiple of a bare libp2p ping
+// round trip between two nodes of the same mesh, measured in the same run.
+//
+//	go test -run XXX -bench ResolveScale -benchtime 200x ./node/
+func BenchmarkResolveScale(b *testing.B) {
+	for _, n := range scaleSizes {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			nodes := startScaledMesh(b, n)
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(uint64(n), 7))
+			pick := func() (*Node, *Node) {
+				i, j := rng.IntN(n), rng.IntN(n-1)
+				if j >= i {
+					j++
+				}
+				return nodes[i], nodes[j]
+			}
+			// Every record must be in place before the clock starts.
+			for _, to := range nodes {
+				from := nodes[(slices.Index(nodes, to)+1)%n]
+				eventually(b, 2*time.Minute, func() error { _, err := from.Resolve(ctx, to.Addr()); return err })
+			}
+			rtt := pingRTT(b, nodes[n-1], nodes[n-2])
+			var took []time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				from, to := pick()
+				start := time.Now()
+				if _, err := from.Resolve(ctx, to.Addr()); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(took)
+			med, p90 := took[len(took)/2], took[len(took)*9/10]
+			b.ReportMetric(float64(med.Microseconds())/1000, "ms-median")
+			b.ReportMetric(float64(p90.Microseconds())/1000, "ms-p90")
+			b.ReportMetric(float64(med)/float64(rtt), "x-ping")
+			b.ReportMetric(meanConns(nodes), "conns/node")
+		})
+	}
+}
+
+// BenchmarkPoloFanoutScale is BenchmarkPoloFanout100 at 10, 100 and 1,000
+// nodes (on the scaled mesh: DHT servers and clients): one node stores and
+// publishes an attestation; the clock stops when 99 % of the nodes hold it.
+//
+//	go test -run XXX -bench PoloFanoutScale -benchtime 10x ./node/
+func BenchmarkPoloFanoutScale(b *testing.B) {
+	for _, n := range scaleSizes {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			nodes := startScaledMesh(b, n)
+			raws := makeAttestations(b, b.N)
+			src := nodes[0]
+			waitTopicPeers(src, min(4, n-1), time.Minute)
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			ctx := context.Background()
+			var took []time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				start := time.Now()
+				if err := src.addAttestation(raws[i]); err != nil {
+					b.Fatal(err)
+				}
+				if err := src.polo.topic.Publish(ctx, raws[i]); err != nil {
+					b.Fatal(err)
+				}
+				for have := 0; have*100 < 99*n; {
+					have = 0
+					for _, nd := range nodes {
+						if nd.polo.store.Count() >= i+1 {
+							have++
+						}
+					}
+					if time.Since(start) > 2*time.Minute {
+						b.Fatalf("after two minutes only %d of %d nodes hold attestation %d", have, n, i+1)
+					}
+					<-tick.C
+				}
+				took = append(took, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median-to-99%")
+			b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "ms-worst-to-99%")
+			b.ReportMetric(meanConns(nodes), "conns/node")
+		})
+	}
+}
+
+// startScaledMesh starts n nodes on loopback QUIC the way a network of
+// many agents looks: the first min(max(2, n/10), 20) are DHT servers with
+// the anchor preset's connection limits, the others DHT clients, as agents
+// behind NATs are; each joins through up to three random servers started
+// before it, ten at a time. QUIC, because a node holds one UDP socket
+// whatever its connections, where every loopback TCP connection costs two
+// file descriptors of this one process.
+func startScaledMesh(tb testing.TB, n int) []*Node {
+	tb.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	servers := min(max(2, n/10), 20, n)
+	anchor := AnchorConfig("")
+	nodes := make([]*Node, 0, n)
+	for len(nodes) < n {
+		batch := min(10, n-len(nodes))
+		if len(nodes) == 0 {
+			batch = 1 // the first node, alone: everyone else joins through servers
+		}
+		started := make([]*Node, batch)
+		var wg sync.WaitGroup
+		for k := range batch {
+			idx := len(nodes) + k
+			cfg := TestnetConfig()
+			cfg.ListenAddrs = []string{"/ip4/127.0.0.1/udp/0/quic-v1"}
+			if idx < servers {
+				cfg.ConnLow, cfg.ConnHigh = anchor.ConnLow, max(anchor.ConnHigh, n+64)
+				cfg.ResourceMemory = max(anchor.ResourceMemory, int64(cfg.ConnHigh/64+2)<<30)
+				cfg.ResourceFDs = anchor.ResourceFDs
+			} else {
+				cfg.DHTMode = "client"
+				cfg.ResourceMemory = 1 << 30
+			}
+			up := min(len(nodes), servers)
+			for _, j := range rng.Perm(up)[:min(3, up)] {
+				cfg.Bootstrap = append(cfg.Bootstrap, nodes[j].JoinAddrs()...)
+			}
+			nd, err := New(cfg)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { nd.Close() })
+			started[k] = nd
+			wg.Go(func() {
+				if err := nd.Start(ctx); err != nil {
+					tb.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		nodes = append(nodes, started...)
+	}
+	return nodes
+}
+
+// pingRTT is the mean round trip of a bare libp2p ping between a and b.
+func pingRTT(tb testing.TB, a, b *Node) time.Duration {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := a.Connect(ctx, b.Addr()); err != nil {
+		tb.Fatal(err)
+	}
+	results := ping.Ping(ctx, a.Host(), b.PeerID())
+	var sum time.Duration
+	const samples = 50
+	for range samples {
+		r := <-results
+		if r.Error != nil {
+			tb.Fatal(r.Error)
+		}
+		sum += r.RTT
+	}
+	return sum / samples
+}
+
+// waitTopicPeers waits, at most max, for n's Polo topic to have want
+// peers (gossipsub has no event for it).
+func waitTopicPeers(n *Node, want int, max time.Duration) {
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(max)
+	for len(n.polo.topic.Peers()) < want {
+		select {
+		case <-poll.C:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// meanConns is the mean number of connections per node.
+func meanConns(nodes []*Node) float64 {
+	total := 0
+	for _, n := range nodes {
+		total += len(n.Host().Network().Conns())
+	}
+	return float64(total) / float64(len(nodes))
+}
