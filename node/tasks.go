@@ -47,6 +47,7 @@ func (n *Node) startTasks(ctx context.Context) error {
 	}
 	n.tasks = s
 	n.metrics.tasks.Store(s)
+	n.attestOwed() // a crash may have come between a task's end and its attestation
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Add retries a transaction that lost a write conflict this many times in
@@ -201,6 +202,22 @@ func (s *Store) addTxn(txn *badger.Txn, a Attestation, raw []byte, id [32]byte) 
 		}
 	}
 	return true, nil
+}
+
+// Attested reports whether issuer has an attestation stored about subject
+// for the task taskHash. The record of it outlives Prune, like LastSeq, so
+// a pruned attestation still counts.
+func (s *Store) Attested(issuer, subject peer.ID, taskHash [32]byte) (bool, error) {
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		found, err = exists(txn, taskKey(issuer, subject, taskHash))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("reputation: attested task %x: %w", taskHash[:8], err)
+	}
+	return found, nil
 }
 
 // Stats returns how many attestations were rejected per Reason, how many
