@@ -10,8 +10,18 @@ import (
 )
 
 // backlogSize bounds streams accepted by the policy but not yet taken by
-// Accept; past it new streams are refused as overloaded.
+// Accept; past it new streams wait up to backlogWait for a place, then are
+// refused as overloaded.
 const backlogSize = 64
+
+// backlogWait is how long a stream waits for a place in a full backlog.
+// A burst (a thousand streams opened at once) fills the backlog faster
+// than a busy machine schedules the accepting goroutine, though it keeps
+// up; only a listener that stops accepting should refuse. The wait stays
+// below the dialer's statusTimeoutAfter, so the dialer hears "overloaded"
+// rather than nothing. The waiting streams are bounded by the resource
+// manager's per-protocol stream limits (node/rcmgr.go).
+const backlogWait = statusTimeoutAfter / 2
 
 // Listener is an open port. It implements net.Listener.
 type Listener struct {
@@ -39,15 +49,7 @@ func (l *Listener) handle(s network.Stream) {
 		_ = s.Close()
 		return
 	}
-	select {
-	case <-l.done:
-		s.Reset()
-		return
-	case l.slots <- struct{}{}: // a place in the backlog, freed by Accept
-	default:
-		_, _ = s.Write([]byte{statusOverloaded})
-		_ = s.CloseWrite() // not Reset: it would discard the status byte
-		_ = s.Close()
+	if !l.reserve(s) {
 		return
 	}
 	// The status goes out before the listener can see the stream, so the
@@ -63,6 +65,34 @@ func (l *Listener) handle(s network.Stream) {
 	case <-l.done: // closed meanwhile: nobody will accept it
 		l.drain()
 	default:
+	}
+}
+
+// reserve takes a place in the backlog for s, freed by Accept, waiting
+// up to backlogWait for one. It answers s itself when there is none: reset
+// if the listener closed, "overloaded" if the backlog stayed full.
+func (l *Listener) reserve(s network.Stream) bool {
+	select {
+	case <-l.done:
+		s.Reset()
+		return false
+	case l.slots <- struct{}{}:
+		return true
+	default:
+	}
+	wait := time.NewTimer(backlogWait)
+	defer wait.Stop()
+	select {
+	case <-l.done:
+		s.Reset()
+		return false
+	case l.slots <- struct{}{}:
+		return true
+	case <-wait.C:
+		_, _ = s.Write([]byte{statusOverloaded})
+		_ = s.CloseWrite() // not Reset: it would discard the status byte
+		_ = s.Close()
+		return false
 	}
 }
 
