@@ -25,6 +25,7 @@ import (
 func newHost(cfg *Config, priv crypto.PrivKey, keeper *relayKeeper) (host.Host, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
+	addPilotLimits(cfg, &limits) // Pilot's own protocols (rcmgr.go)
 	concrete := limits.Scale(cfg.ResourceMemory, cfg.ResourceFDs)
 	sysConns := int(concrete.ToPartialLimitConfig().System.Conns)
 	if cfg.ConnHigh >= sysConns {
