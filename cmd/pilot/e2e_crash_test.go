@@ -89,8 +89,12 @@ func TestCrashKill9(t *testing.T) {
 		sendA := localapi.NewClient(filepath.Join(homeA, socketName))
 		sendV := localapi.NewClient(filepath.Join(homeV, socketName))
 		st.warmUp(t, sendA, sendV)
+		// The kill follows the k-th acknowledgement, and one of the kind
+		// whose turn it is, so that every kind has writes just
+		// acknowledged when it lands.
 		k := 20 + rng.IntN(150)
-		st.burst(t, round, k, max(budget, 0), sendA, sendV, v)
+		trigger := crashKinds[(round+int(seed))%len(crashKinds)]
+		st.burst(t, round, k, trigger, max(budget, 0), sendA, sendV, v)
 		sendA.Close()
 		sendV.Close()
 
@@ -104,6 +108,15 @@ func TestCrashKill9(t *testing.T) {
 	v.stop(t)
 	checkStoreLog(t, v.name, vLog)
 }
+
+// The kinds of acknowledged writes.
+const (
+	kindInbox = "inbox message"
+	kindTrust = "trust change"
+	kindTask  = "finished task"
+)
+
+var crashKinds = []string{kindInbox, kindTrust, kindTask}
 
 // crashState is what the test knows was acknowledged, across rounds.
 type crashState struct {
@@ -150,7 +163,7 @@ func (s *crashState) warmUp(t *testing.T, sendA, sendV *localapi.Client) {
 
 // burst runs the writers against V until k writes were acknowledged, then
 // kills V with SIGKILL while the writers are still going.
-func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *localapi.Client, v *daemon) {
+func (s *crashState) burst(t *testing.T, round, k int, trigger string, tasks int, sendA, sendV *localapi.Client, v *daemon) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -165,8 +178,10 @@ func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *loca
 			return false
 		}
 	}
-	ack := func() {
-		if total.Add(1) >= int64(k) {
+	var anyKind atomic.Bool // the trigger kind will not come: any kind kills
+	anyKind.Store(tasks == 0 && trigger == kindTask)
+	ack := func(kind string) {
+		if total.Add(1) >= int64(k) && (kind == trigger || anyKind.Load()) {
 			once.Do(func() { close(killNow) })
 		}
 	}
@@ -191,7 +206,7 @@ func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *loca
 				s.acked[res.ID] = true
 				s.roundInbox++
 				s.mu.Unlock()
-				ack()
+				ack(kindInbox)
 			}
 		})
 	}
@@ -221,7 +236,7 @@ func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *loca
 			s.trustOps++
 			s.roundTrust++
 			s.mu.Unlock()
-			ack()
+			ack(kindTrust)
 		}
 	})
 	wg.Go(func() { // tasks: V asks A to run tasks, within the attestation budget
@@ -242,8 +257,9 @@ func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *loca
 			s.taskDone[ti.ID] = true
 			s.roundTasks++
 			s.mu.Unlock()
-			ack()
+			ack(kindTask)
 		}
+		anyKind.Store(true) // budget spent
 	})
 	wg.Go(func() { // attestations: what V's store counts is acknowledged
 		tick := time.NewTicker(20 * time.Millisecond)
@@ -276,8 +292,8 @@ func (s *crashState) burst(t *testing.T, round, k, tasks int, sendA, sendV *loca
 	cancel()
 	wg.Wait()
 	s.mu.Lock()
-	t.Logf("round %d: killed V after %d acknowledged writes (K=%d): %d messages, %d trust changes, %d tasks; trust changes cut by the kill: %v",
-		round, total.Load(), k, s.roundInbox, s.roundTrust, s.roundTasks, s.inflight)
+	t.Logf("round %d: killed V just after an acknowledged %s, %d acknowledged writes in the burst (K=%d): %d messages, %d trust changes, %d tasks; trust changes cut by the kill: %v",
+		round, trigger, total.Load(), k, s.roundInbox, s.roundTrust, s.roundTasks, s.inflight)
 	s.mu.Unlock()
 }
 
