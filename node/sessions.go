@@ -57,9 +57,21 @@ func (n *Node) dial(ctx context.Context, a addressing.Addr, port uint16, bulk bo
 // maxEcho bounds what the echo service returns on one stream.
 const maxEcho = 1 << 20
 
+// echoIdle closes an echo stream on which no byte could be read or
+// written for this long; echoLifetime closes any echo stream. A stream in
+// use is not cut at 30 s (a thousand streams at once on a busy machine
+// take longer than that), and a slow peer still cannot hold one forever:
+// at most its per-peer limit (node/rcmgr.go), each for at most
+// echoLifetime. Variables so tests can shorten them.
+var (
+	echoIdle     = 30 * time.Second
+	echoLifetime = 2 * time.Minute
+)
+
 // serveEcho runs the echo service (port 7) until l closes.
 func (n *Node) serveEcho(l *ports.Listener) {
 	defer n.wg.Done()
+	idle, lifetime := echoIdle, echoLifetime
 	for {
 		c, err := l.AcceptConn()
 		if err != nil {
@@ -69,9 +81,37 @@ func (n *Node) serveEcho(l *ports.Listener) {
 		go func() {
 			defer n.wg.Done()
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-			_, _ = io.Copy(c, io.LimitReader(c, maxEcho))
+			echoStream(c, idle, time.Now().Add(lifetime))
 		}()
+	}
+}
+
+// echoStream copies what c reads back to c, up to maxEcho bytes, moving
+// the deadline idle ahead after every read and write, never past end.
+func echoStream(c *ports.Conn, idle time.Duration, end time.Time) {
+	extend := func() bool {
+		d := time.Now().Add(idle)
+		if d.After(end) {
+			d = end
+		}
+		return c.SetDeadline(d) == nil
+	}
+	buf := make([]byte, 32<<10)
+	left := maxEcho
+	for left > 0 && extend() {
+		k, err := c.Read(buf[:min(len(buf), left)])
+		if k > 0 {
+			left -= k
+			if !extend() {
+				return
+			}
+			if _, werr := c.Write(buf[:k]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 
