@@ -22,17 +22,18 @@ import (
 // loadProfile is the size of TestLoadEcho: peers nodes, each holding
 // perPeer echo streams to the victim at once, each stream making
 // roundTrips round trips of payload bytes. The full profile, 1,000
-// streams from 50 peers, takes about 50 s on 2 cores (most of it starting
-// 50 nodes, their first resolution of the victim, and closing them), so
-// under CI=true the test runs 10 peers (200 streams) unless PILOT_LONG=1
-// asks for the full one.
+// streams from 50 peers, takes 20 s on an idle 2-core machine but over a
+// minute when other builds share it (most of it starting 50 nodes, their
+// first resolution of the victim, and closing them), and the race
+// detector multiplies that. So under CI=true or -race the test runs 10
+// peers (200 streams), unless PILOT_LONG=1 asks for the full profile.
 type loadProfile struct {
 	peers, perPeer, roundTrips, payload int
 }
 
 func currentLoadProfile() loadProfile {
 	p := loadProfile{peers: 50, perPeer: 20, roundTrips: 20, payload: 1 << 10}
-	if os.Getenv("CI") == "true" && os.Getenv("PILOT_LONG") != "1" {
+	if (os.Getenv("CI") == "true" || raceEnabled) && os.Getenv("PILOT_LONG") != "1" {
 		p.peers = 10
 	}
 	return p
@@ -41,7 +42,7 @@ func currentLoadProfile() loadProfile {
 // TestLoadEcho: one victim daemon (its own process, the daemon's default
 // resource figures) serves 1,000 echo streams at once from 50 peers (50
 // real nodes on loopback, 20 streams each, all open together; 200 from
-// 10 under CI=true, see loadProfile), each
+// 10 under CI=true or -race, see loadProfile), each
 // making a bounded number of round trips, without a single error and
 // within the resource manager's limits (rcmgr.go). The victim's heap and
 // goroutines are sampled after a GC before, during (all streams open),
@@ -86,6 +87,7 @@ func TestLoadEcho(t *testing.T) {
 	require.Zero(t, before.EchoIn)
 
 	// Open every stream; all must be open before any works.
+	openStart := time.Now()
 	conns := make([]*ports.Conn, total)
 	errs := make([]error, total)
 	for i := range total {
@@ -106,7 +108,7 @@ func TestLoadEcho(t *testing.T) {
 	}()
 	require.NoError(t, errors.Join(errs...), "opening %d streams", total)
 	opened := v.sample(t)
-	t.Logf("victim with %d streams open: %v", total, opened)
+	t.Logf("victim with %d streams open (%s to open them): %v", total, time.Since(openStart).Round(time.Millisecond), opened)
 	require.Equal(t, total, opened.EchoIn, "the victim holds every stream at once")
 
 	// Every stream makes its round trips, all at the same time.
@@ -123,7 +125,7 @@ func TestLoadEcho(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 	during := v.sample(t)
-	t.Logf("victim during (all %d streams open, %d round trips done): %v", total, total*prof.roundTrips, during)
+	t.Logf("victim during (all %d streams open, %d round trips done, %s since the first opened): %v", total, total*prof.roundTrips, time.Since(openStart).Round(time.Millisecond), during)
 	require.Equal(t, total, during.EchoIn)
 
 	// Close them all, each after the victim's end of the echo is done.
