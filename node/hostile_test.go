@@ -75,7 +75,7 @@ func TestHostilePeers(t *testing.T) {
 
 	// 1. Malformed frames on every protocol: the victim ends each stream
 	// (EOF or reset) by itself, counts the trust frames it refused.
-	trustBefore := victim.Trust().Stats()
+	trustBefore, tasksBefore := victim.Trust().Stats(), victim.Tasks().Stats()
 	closed := 0
 	for _, p := range protos {
 		for name, payload := range malformedPayloads() {
@@ -90,6 +90,10 @@ func TestHostilePeers(t *testing.T) {
 	t.Logf("malformed: %d streams on %d protocols, all closed by the victim; trust refused %d frames (%v)", closed, len(protos), refused, trustAfter)
 	require.Equal(t, uint64(len(malformedPayloads())), refused, "every malformed trust frame counted")
 	require.Equal(t, trustBefore["frames_accepted"], trustAfter["frames_accepted"])
+	tasksAfter := victim.Tasks().Stats()
+	badTasks := tasksAfter[task.StatBadFrame] + tasksAfter[task.StatAborted] - tasksBefore[task.StatBadFrame] - tasksBefore[task.StatAborted]
+	t.Logf("malformed: the task service refused %d frames (bad_frame %d, aborted %d)", badTasks, tasksAfter[task.StatBadFrame], tasksAfter[task.StatAborted])
+	require.Equal(t, uint64(len(malformedPayloads())), badTasks, "every malformed task frame counted")
 	bounded("after malformed frames")
 
 	// 2. Slowloris: more streams than the per-peer limit on every
@@ -189,8 +193,9 @@ func TestHostilePeers(t *testing.T) {
 	w.waitSends(t, 3)
 	bounded("after the trust flood")
 
-	// 4. Replay: one valid attestation published 30 times by gossip,
-	// then offered by 5 sync sessions. Stored and accepted once.
+	// 4. Replay: one valid attestation offered in 5 sync sessions, then
+	// published 30 times by gossip. Stored and accepted once, every
+	// gossip copy counted as a duplicate.
 	topicName, syncProto := victim.poloProtocols()
 	hp := startHostilePeer(t, victim, topicName)
 	defer hp.close(t)
@@ -198,7 +203,27 @@ func TestHostilePeers(t *testing.T) {
 	issuer, _ := hostileKey(t)
 	worker, _ := hostileKey(t)
 	_, att := hostileAttestation(t, issuer, worker, "replayed", now, now.Add(attestationLifetime), 1)
-	count, accepted := victim.polo.store.Count(), victim.polo.store.Stats()[reputation.Accepted]
+	stats0 := victim.polo.store.Stats()
+	count := victim.polo.store.Count()
+	ss := gossip.NewPoloSync(hp.h, syncProto, &memSyncStore{items: map[[32]byte][]byte{reputation.IDOf(att): att}}, gossip.SyncOptions{})
+	defer ss.Close()
+	sent := 0
+	for range 5 {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		res, err := ss.SyncWith(sctx, victim.PeerID())
+		cancel()
+		require.NoError(t, err)
+		sent += res.SentItems
+		// The victim buffers what a session pushes and stores it when
+		// the session ends (poloSyncStore): wait for that.
+		eventually(t, 10*time.Second, func() error {
+			if n := victim.polo.store.Count(); n != count+1 {
+				return fmt.Errorf("the victim holds %d attestations, want %d", n, count+1)
+			}
+			return nil
+		})
+	}
+	require.Equal(t, 1, sent, "the first session delivers it; the victim then holds it and asks for nothing")
 	processed := func() uint64 {
 		st := victim.polo.topic.Stats()
 		return st.Accepted + st.Ignored + st.Rejected
@@ -213,19 +238,13 @@ func TestHostilePeers(t *testing.T) {
 		}
 		return nil
 	})
-	ss := gossip.NewPoloSync(hp.h, syncProto, &memSyncStore{items: map[[32]byte][]byte{reputation.IDOf(att): att}}, gossip.SyncOptions{})
-	defer ss.Close()
-	for range 5 {
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		res, err := ss.SyncWith(sctx, victim.PeerID())
-		cancel()
-		require.NoError(t, err)
-		require.Zero(t, res.SentItems, "the victim already holds it: nothing to send")
-	}
+	stats1 := victim.polo.store.Stats()
 	require.Equal(t, count+1, victim.polo.store.Count(), "stored once")
-	require.Equal(t, accepted+1, victim.polo.store.Stats()[reputation.Accepted], "accepted once")
-	t.Logf("replay: 30 gossip copies and 5 sync sessions; stored %d -> %d, duplicates counted %d",
-		count, victim.polo.store.Count(), victim.polo.store.Stats()[reputation.ReasonDuplicate])
+	require.Equal(t, stats0[reputation.Accepted]+1, stats1[reputation.Accepted], "accepted once")
+	require.Equal(t, stats0[reputation.ReasonDuplicate]+30, stats1[reputation.ReasonDuplicate], "every gossip copy is a counted duplicate")
+	t.Logf("replay: 5 sync sessions (1 item sent in all) then 30 gossip copies; stored %d -> %d, accepted +%d, duplicates +%d; victim sync stats %+v",
+		count, victim.polo.store.Count(), stats1[reputation.Accepted]-stats0[reputation.Accepted],
+		stats1[reputation.ReasonDuplicate]-stats0[reputation.ReasonDuplicate], victim.polo.sync.Stats())
 	require.NoError(t, ss.Close())
 	hp.close(t)
 
