@@ -93,11 +93,31 @@ func pilotProtocolLimits(prefix string) []protocolLimit {
 	}
 }
 
-// addPilotLimits registers pilotProtocolLimits on limits, on purpose,
-// before it is scaled to cfg.ResourceMemory (newHost).
+// Transient streams: an inbound stream belongs to no protocol until
+// multistream negotiation ends, and until then it counts in the transient
+// scope, whose default (128 inbound streams, +128 per GiB: 192 on a
+// daemon) refused part of a burst of 1,000 echo streams (reset with
+// "resource limit exceeded") that the echo limit allows. So the
+// transient scope takes as many inbound streams as the largest Pilot
+// protocol: 1,024 (+1,024 per GiB). Negotiation is bounded by go-libp2p's
+// timeout, and each peer by its own stream limit (256 inbound, +128 per
+// GiB), so one peer cannot hold more than that of it.
+const (
+	transientStreamsIn       = 1024
+	transientStreamsInPerGiB = 1024
+)
+
+// addPilotLimits registers pilotProtocolLimits and the transient stream
+// limit on limits, on purpose, before it is scaled to cfg.ResourceMemory
+// (newHost).
 func addPilotLimits(cfg *Config, limits *rcmgr.ScalingLimitConfig) {
 	for _, l := range pilotProtocolLimits(cfg.ProtocolPrefix) {
 		limits.AddProtocolLimit(l.proto, l.total, l.perGiB)
 		limits.AddProtocolPeerLimit(l.proto, l.perPeer, rcmgr.BaseLimitIncrease{})
 	}
+	t, inc := &limits.TransientBaseLimit, &limits.TransientLimitIncrease
+	t.StreamsInbound = max(t.StreamsInbound, transientStreamsIn)
+	t.Streams = max(t.Streams, t.StreamsInbound+t.StreamsOutbound)
+	inc.StreamsInbound = max(inc.StreamsInbound, transientStreamsInPerGiB)
+	inc.Streams = max(inc.Streams, inc.StreamsInbound+inc.StreamsOutbound)
 }

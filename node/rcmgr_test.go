@@ -53,6 +53,11 @@ func TestLoadLimitsCoverPilotProtocols(t *testing.T) {
 	require.Equal(t, rcmgr.LimitVal(1536), daemon.Protocol[echo].StreamsInbound)
 	require.Equal(t, rcmgr.LimitVal(3072), anchor.Protocol[echo].StreamsInbound)
 	require.Equal(t, rcmgr.LimitVal(32), anchor.ProtocolPeer[echo].StreamsInbound, "per peer does not scale")
+	for _, c := range []rcmgr.PartialLimitConfig{small, daemon, anchor} {
+		require.GreaterOrEqual(t, c.Transient.StreamsInbound, c.Protocol[echo].StreamsInbound,
+			"a burst the echo limit allows fits in the transient scope while it negotiates")
+		require.LessOrEqual(t, c.Protocol[echo].StreamsInbound, c.System.StreamsInbound)
+	}
 	require.NoError(t, n.Close())
 }
 
