@@ -29,8 +29,15 @@ const (
 
 // victimInfo is the victim's first line: where to reach it.
 type victimInfo struct {
-	Addr string   `json:"addr"`
-	Join []string `json:"join"`
+	Addr   string   `json:"addr"`
+	PeerID string   `json:"peer_id"`
+	Join   []string `json:"join"`
+}
+
+// victimPublished answers "publish": the victim's address record went out
+// again, now that peers are there to hold it.
+type victimPublished struct {
+	Err string `json:"err"`
 }
 
 // victimSample is one measurement of the victim, taken after a GC.
@@ -67,8 +74,9 @@ func victimConfig() Config {
 // TestLoadVictimProcess is not a test of its own: it is the victim
 // process of TestLoadEcho, and returns at once unless victimEnv is set.
 // It starts a node with victimConfig, opens its echo port to everyone,
-// prints a victimInfo line, then answers each line of stdin ("sample")
-// with a victimSample line, until stdin closes.
+// prints a victimInfo line, then answers each line of stdin, "sample"
+// with a victimSample line and "publish" with a victimPublished line,
+// until stdin closes.
 func TestLoadVictimProcess(t *testing.T) {
 	if os.Getenv(victimEnv) != "1" {
 		return
@@ -83,15 +91,38 @@ func TestLoadVictimProcess(t *testing.T) {
 		_, _ = io.WriteString(os.Stdout, victimPrefix)
 		require.NoError(t, out.Encode(v))
 	}
-	emit(victimInfo{Addr: n.Addr().String(), Join: n.JoinAddrs()})
+	emit(victimInfo{Addr: n.Addr().String(), PeerID: n.PeerID().String(), Join: n.JoinAddrs()})
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		if in.Text() != "sample" {
+		switch in.Text() {
+		case "sample":
+			emit(sampleNode(n))
+		case "publish":
+			emit(republish(n))
+		default:
 			t.Fatalf("victim: unknown command %q", in.Text())
 		}
-		emit(sampleNode(n))
 	}
 	require.NoError(t, n.Close())
+}
+
+// republish publishes n's address record now and waits (up to a minute)
+// for the outcome.
+func republish(n *Node) victimPublished {
+	before, _, _ := n.DHT().LastPublish()
+	n.DHT().Republish()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		wait := time.NewTimer(50 * time.Millisecond)
+		<-wait.C
+		if at, _, err := n.DHT().LastPublish(); at.After(before) {
+			if err != nil {
+				return victimPublished{Err: err.Error()}
+			}
+			return victimPublished{}
+		}
+	}
+	return victimPublished{Err: "no publication within a minute"}
 }
 
 // sampleNode measures n's process after a GC.
@@ -170,6 +201,16 @@ func (v *victimProc) sample(t *testing.T) victimSample {
 	var s victimSample
 	v.read(t, &s)
 	return s
+}
+
+// publish has the victim publish its address record again.
+func (v *victimProc) publish(t *testing.T) {
+	t.Helper()
+	_, err := io.WriteString(v.stdin, "publish\n")
+	require.NoError(t, err)
+	var p victimPublished
+	v.read(t, &p)
+	require.Empty(t, p.Err, "the victim's publication")
 }
 
 // stop closes the victim's stdin (it closes its node and exits) and waits
