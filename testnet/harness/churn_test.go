@@ -47,10 +47,14 @@ const republishEvery = 30 * time.Second
 const domainProbe = 0x70726f62652e2e2e // "probe..."
 
 // currentChurnProfile is the CI profile unless PILOT_LONG=1 asks for
-// the 200-node mesh (docs/performance.md, "Churn").
+// the 200-node mesh, or a -race build for a 30-node one
+// (docs/performance.md, "Churn").
 func currentChurnProfile() churnProfile {
-	if os.Getenv("PILOT_LONG") == "1" {
+	switch {
+	case os.Getenv("PILOT_LONG") == "1":
 		return churnProfile{name: "long", nodes: 200, churnPart: 0.2, probes: 2000, probers: 8, churners: 8, downFor: 8, publishWait: 5 * time.Minute, deadline: 30 * time.Minute}
+	case raceEnabled:
+		return churnProfile{name: "race", nodes: 30, churnPart: 0.2, probes: 150, probers: 4, churners: 2, downFor: 4, publishWait: 5 * time.Minute, deadline: 15 * time.Minute}
 	}
 	return churnProfile{name: "ci", nodes: 60, churnPart: 0.2, probes: 300, probers: 6, churners: 3, downFor: 6, publishWait: 3 * time.Minute, deadline: 10 * time.Minute}
 }
