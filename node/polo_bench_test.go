@@ -22,17 +22,7 @@ func BenchmarkPoloFanout100(b *testing.B) {
 	src := nodes[0]
 	// Let the gossip mesh form before measuring (for at most a minute;
 	// gossipsub has no event for it).
-	poll := time.NewTicker(50 * time.Millisecond)
-	deadline := time.After(60 * time.Second)
-mesh:
-	for len(src.polo.topic.Peers()) < 4 {
-		select {
-		case <-poll.C:
-		case <-deadline:
-			break mesh
-		}
-	}
-	poll.Stop()
+	waitTopicPeers(src, 4, time.Minute)
 	// The stores are polled every millisecond: that is the measurement.
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
@@ -77,25 +67,38 @@ mesh:
 // connections past its testnet limits: at 100 nodes about a third of them
 // are left with no connection at all.)
 func startSpreadMesh(tb testing.TB, n int) []*Node {
+	rng := rand.New(rand.NewPCG(1, 2))
+	return startBatched(tb, n, false, func(_ int, nodes []*Node) Config {
+		cfg := TestnetConfig()
+		for _, j := range rng.Perm(len(nodes))[:min(3, len(nodes))] {
+			cfg.Bootstrap = append(cfg.Bootstrap, nodes[j].JoinAddrs()...)
+		}
+		return cfg
+	})
+}
+
+// startBatched starts n nodes ten at a time, node idx with the config
+// cfgFor returns given the nodes already running (called in order, from
+// this goroutine); with firstAlone the first node starts on its own, so
+// that the first batch can join through it.
+func startBatched(tb testing.TB, n int, firstAlone bool, cfgFor func(idx int, running []*Node) Config) []*Node {
 	tb.Helper()
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(1, 2))
 	nodes := make([]*Node, 0, n)
 	for len(nodes) < n {
 		batch := min(10, n-len(nodes))
+		if firstAlone && len(nodes) == 0 {
+			batch = 1
+		}
 		started := make([]*Node, batch)
 		var wg sync.WaitGroup
-		for i := range batch {
-			cfg := TestnetConfig()
-			for _, j := range rng.Perm(len(nodes))[:min(3, len(nodes))] {
-				cfg.Bootstrap = append(cfg.Bootstrap, nodes[j].JoinAddrs()...)
-			}
-			nd, err := New(cfg)
+		for k := range batch {
+			nd, err := New(cfgFor(len(nodes)+k, nodes))
 			if err != nil {
 				tb.Fatal(err)
 			}
 			tb.Cleanup(func() { nd.Close() })
-			started[i] = nd
+			started[k] = nd
 			wg.Go(func() {
 				if err := nd.Start(ctx); err != nil {
 					tb.Error(err)

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 )
 
 // scaleSizes are the mesh sizes of the scaling benchmarks. A thousand
@@ -41,7 +38,7 @@ func BenchmarkResolveScale(b *testing.B) {
 				from := nodes[(slices.Index(nodes, to)+1)%n]
 				eventually(b, 2*time.Minute, func() error { _, err := from.Resolve(ctx, to.Addr()); return err })
 			}
-			rtt := pingRTT(b, nodes[n-1], nodes[n-2])
+			rtt := baselinePingRTT(b, nodes)
 			var took []time.Duration
 			b.ResetTimer()
 			for b.Loop() {
@@ -119,72 +116,26 @@ func BenchmarkPoloFanoutScale(b *testing.B) {
 // whatever its connections, where every loopback TCP connection costs two
 // file descriptors of this one process.
 func startScaledMesh(tb testing.TB, n int) []*Node {
-	tb.Helper()
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(n), 1))
 	servers := min(max(2, n/10), 20, n)
 	anchor := AnchorConfig("")
-	nodes := make([]*Node, 0, n)
-	for len(nodes) < n {
-		batch := min(10, n-len(nodes))
-		if len(nodes) == 0 {
-			batch = 1 // the first node, alone: everyone else joins through servers
+	return startBatched(tb, n, true, func(idx int, running []*Node) Config {
+		cfg := TestnetConfig()
+		cfg.ListenAddrs = []string{"/ip4/127.0.0.1/udp/0/quic-v1"}
+		if idx < servers {
+			cfg.ConnLow, cfg.ConnHigh = anchor.ConnLow, max(anchor.ConnHigh, n+64)
+			cfg.ResourceMemory = max(anchor.ResourceMemory, int64(cfg.ConnHigh/64+2)<<30)
+			cfg.ResourceFDs = anchor.ResourceFDs
+		} else {
+			cfg.DHTMode = "client"
+			cfg.ResourceMemory = 1 << 30
 		}
-		started := make([]*Node, batch)
-		var wg sync.WaitGroup
-		for k := range batch {
-			idx := len(nodes) + k
-			cfg := TestnetConfig()
-			cfg.ListenAddrs = []string{"/ip4/127.0.0.1/udp/0/quic-v1"}
-			if idx < servers {
-				cfg.ConnLow, cfg.ConnHigh = anchor.ConnLow, max(anchor.ConnHigh, n+64)
-				cfg.ResourceMemory = max(anchor.ResourceMemory, int64(cfg.ConnHigh/64+2)<<30)
-				cfg.ResourceFDs = anchor.ResourceFDs
-			} else {
-				cfg.DHTMode = "client"
-				cfg.ResourceMemory = 1 << 30
-			}
-			up := min(len(nodes), servers)
-			for _, j := range rng.Perm(up)[:min(3, up)] {
-				cfg.Bootstrap = append(cfg.Bootstrap, nodes[j].JoinAddrs()...)
-			}
-			nd, err := New(cfg)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			tb.Cleanup(func() { nd.Close() })
-			started[k] = nd
-			wg.Go(func() {
-				if err := nd.Start(ctx); err != nil {
-					tb.Error(err)
-				}
-			})
+		up := min(len(running), servers)
+		for _, j := range rng.Perm(up)[:min(3, up)] {
+			cfg.Bootstrap = append(cfg.Bootstrap, running[j].JoinAddrs()...)
 		}
-		wg.Wait()
-		nodes = append(nodes, started...)
-	}
-	return nodes
-}
-
-// pingRTT is the mean round trip of a bare libp2p ping between a and b.
-func pingRTT(tb testing.TB, a, b *Node) time.Duration {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := a.Connect(ctx, b.Addr()); err != nil {
-		tb.Fatal(err)
-	}
-	results := ping.Ping(ctx, a.Host(), b.PeerID())
-	var sum time.Duration
-	const samples = 50
-	for range samples {
-		r := <-results
-		if r.Error != nil {
-			tb.Fatal(r.Error)
-		}
-		sum += r.RTT
-	}
-	return sum / samples
+		return cfg
+	})
 }
 
 // waitTopicPeers waits, at most max, for n's Polo topic to have want
