@@ -2,8 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"syscall"
@@ -48,38 +46,7 @@ var storeCorruption = regexp.MustCompile(`(?i)manifest|checksum|corrupt`)
 // its stderr goes to, which the crash test searches for store errors.
 func startVictim(t *testing.T, bin, name, home string, args ...string) (*daemon, string) {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{name: name, home: home, stdout: newNotifyBuffer(), done: make(chan struct{})}
-	d.cmd = exec.Command(bin, append(append([]string{"--home", home, "up"}, loopback...), args...)...)
-	d.cmd.Stdout = d.stdout
-	d.cmd.Stderr = logf
-	if err := d.cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatal(err)
-	}
-	go func() {
-		d.waitErr = d.cmd.Wait()
-		logf.Close()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-d.done:
-		default:
-			_ = d.cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			out, _ := d.stdout.snapshot()
-			logs, _ := os.ReadFile(logPath)
-			t.Logf("daemon %s (home %s) stdout:\n%s\nstderr:\n%s", name, home, out, logs)
-		}
-	})
-	return d, logPath
+	return startDaemonLog(t, bin, name, home, args...)
 }
 
 // kill9 sends SIGKILL and waits for the process to be gone; it must have

@@ -100,6 +100,14 @@ func fileExists(path string) bool {
 // cleanup if it still runs.
 func startDaemon(t *testing.T, bin, name, home string, args ...string) *daemon {
 	t.Helper()
+	d, _ := startDaemonLog(t, bin, name, home, args...)
+	return d
+}
+
+// startDaemonLog is startDaemon that also returns the path of the file
+// the daemon's stderr goes to.
+func startDaemonLog(t *testing.T, bin, name, home string, args ...string) (*daemon, string) {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -135,7 +143,7 @@ func startDaemon(t *testing.T, bin, name, home string, args ...string) *daemon {
 			t.Logf("daemon %s (home %s) stdout:\n%s\nstderr:\n%s", name, home, out, logs)
 		}
 	})
-	return d
+	return d, logPath
 }
 
 // waitStdout waits until the daemon's stdout satisfies match.
