@@ -104,8 +104,8 @@ func newFindCmd(a *app) *cobra.Command {
 		Long: `List every verified agent that claims the hostname (or, with --tag, the tag),
 ranked: pinned or trusted first, then Polo score, then address. When several
 unranked agents claim a hostname the answer is ambiguous: an error (exit 1)
-whose hint lists their addresses, and nothing on stdout. Zero claimants is
-not an error: count is 0.`,
+whose hint lists their addresses, and nothing on stdout. When no verified
+agent claims it, the answer is not_found (exit 1), as for every lookup.`,
 		Example:     "  pilot find weather-bot\n  pilot find --tag forecast --json",
 		Annotations: daemonAnnotations("hostname?: the hostname to look up (omitted with --tag)", localapi.FindResult{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
