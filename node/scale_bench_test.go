@@ -69,40 +69,7 @@ func BenchmarkPoloFanoutScale(b *testing.B) {
 	for _, n := range scaleSizes {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			nodes := startScaledMesh(b, n)
-			raws := makeAttestations(b, b.N)
-			src := nodes[0]
-			waitTopicPeers(src, min(4, n-1), time.Minute)
-			tick := time.NewTicker(time.Millisecond)
-			defer tick.Stop()
-			ctx := context.Background()
-			var took []time.Duration
-			b.ResetTimer()
-			for i := range b.N {
-				start := time.Now()
-				if err := src.addAttestation(raws[i]); err != nil {
-					b.Fatal(err)
-				}
-				if err := src.polo.topic.Publish(ctx, raws[i]); err != nil {
-					b.Fatal(err)
-				}
-				for have := 0; have*100 < 99*n; {
-					have = 0
-					for _, nd := range nodes {
-						if nd.polo.store.Count() >= i+1 {
-							have++
-						}
-					}
-					if time.Since(start) > 2*time.Minute {
-						b.Fatalf("after two minutes only %d of %d nodes hold attestation %d", have, n, i+1)
-					}
-					<-tick.C
-				}
-				took = append(took, time.Since(start))
-			}
-			b.StopTimer()
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median-to-99%")
-			b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "ms-worst-to-99%")
+			benchFanout(b, nodes, 2*time.Minute)
 			b.ReportMetric(meanConns(nodes), "conns/node")
 		})
 	}
