@@ -17,19 +17,8 @@ import (
 // once on 2 cores had 48 refused as overloaded).
 func TestBurstWaitsForBacklog(t *testing.T) {
 	checkLeaks(t)
-	a, b := newHost(t), newHost(t)
-	connect(t, a, b)
-	ma, mb := New(a, nil), New(b, nil)
-	defer ma.Close()
-	defer mb.Close()
-	l, err := mb.Listen(5001)
-	require.NoError(t, err)
-	var conns []*Conn
-	for range backlogSize {
-		c, err := ma.Dial(context.Background(), b.ID(), 5001)
-		require.NoError(t, err)
-		conns = append(conns, c)
-	}
+	f := fillBacklog(t, 5001)
+	a, b, ma, l := f.a, f.b, f.ma, f.l
 	// One more, while the backlog is full.
 	type result struct {
 		c   *Conn
@@ -56,9 +45,6 @@ func TestBurstWaitsForBacklog(t *testing.T) {
 	require.NoError(t, r.err, "the waiting stream got the freed place")
 	r.c.Close()
 	require.NoError(t, l.Close())
-	for _, c := range conns {
-		c.Close()
-	}
 }
 
 // inboundStreams counts h's inbound streams from p on port.

@@ -150,22 +150,43 @@ func TestClosedPortAndReuse(t *testing.T) {
 	l2.Close()
 }
 
-func TestBacklogOverflowIsOverloaded(t *testing.T) {
-	checkLeaks(t)
+// backlogFull connects two hosts, listens on port at b and fills the
+// listener's backlog with streams from a that nobody accepts. The muxes
+// and conns close at cleanup.
+type backlogFull struct {
+	a, b  host.Host
+	ma    *Mux
+	l     *Listener
+	conns []*Conn
+}
+
+func fillBacklog(t *testing.T, port uint16) backlogFull {
+	t.Helper()
 	a, b := newHost(t), newHost(t)
 	connect(t, a, b)
 	ma, mb := New(a, nil), New(b, nil)
-	defer ma.Close()
-	defer mb.Close()
-	l, err := mb.Listen(5000)
+	t.Cleanup(func() { ma.Close(); mb.Close() })
+	l, err := mb.Listen(port)
 	require.NoError(t, err)
-	var conns []*Conn
+	f := backlogFull{a: a, b: b, ma: ma, l: l}
+	t.Cleanup(func() {
+		for _, c := range f.conns {
+			c.Close()
+		}
+	})
 	for range backlogSize {
-		c, err := ma.Dial(context.Background(), b.ID(), 5000)
+		c, err := ma.Dial(context.Background(), b.ID(), port)
 		require.NoError(t, err)
-		conns = append(conns, c)
+		f.conns = append(f.conns, c)
 	}
-	_, err = ma.Dial(context.Background(), b.ID(), 5000)
+	return f
+}
+
+func TestBacklogOverflowIsOverloaded(t *testing.T) {
+	checkLeaks(t)
+	f := fillBacklog(t, 5000)
+	ma, b, l := f.ma, f.b, f.l
+	_, err := ma.Dial(context.Background(), b.ID(), 5000)
 	require.ErrorIs(t, err, ErrOverloaded)
 	c, err := l.Accept()
 	require.NoError(t, err)
@@ -176,9 +197,6 @@ func TestBacklogOverflowIsOverloaded(t *testing.T) {
 	require.NoError(t, err, "accepting frees a place")
 	c2.Close()
 	require.NoError(t, l.Close())
-	for _, c := range conns {
-		c.Close()
-	}
 }
 
 func TestAddrString(t *testing.T) {
