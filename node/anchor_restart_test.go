@@ -10,7 +10,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/ports"
 )
@@ -33,7 +32,7 @@ func TestAnchorRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	acfg := TestnetConfig()
 	acfg.Anchor = true

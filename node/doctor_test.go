@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // checksByName indexes a report's checks.
@@ -34,7 +33,7 @@ func TestDoctorTwoNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	nodes := startMesh(t, 2)
 	defer func() {
@@ -75,7 +74,7 @@ func TestDoctorTwoNodes(t *testing.T) {
 // TestDoctorLoneNode: a node that joined nothing fails the DHT check and
 // has no clock to compare with; the report says what to do.
 func TestDoctorLoneNode(t *testing.T) {
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	n, err := New(TestnetConfig())
 	require.NoError(t, err)
@@ -98,7 +97,7 @@ func TestDoctorLoneNode(t *testing.T) {
 // TestDoctorStoreOnDisk: a node with a home on disk reports the store's
 // size and the free space there.
 func TestDoctorStoreOnDisk(t *testing.T) {
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	cfg := TestnetConfig()
 	cfg.InMemory = false
 	cfg.Home = t.TempDir()
@@ -129,7 +128,7 @@ func TestDoctorServerWithClientsOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	nodes := startMeshWith(t, 2, func() Config { return TestnetConfig() })
 	defer func() {

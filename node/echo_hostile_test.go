@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/ports"
 )
@@ -23,7 +22,7 @@ func TestHostileEchoIdleAndLifetime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	idle, lifetime := echoIdle, echoLifetime
 	echoIdle, echoLifetime = time.Second, 4*time.Second // read when the victim starts
 	defer func() { echoIdle, echoLifetime = idle, lifetime }()

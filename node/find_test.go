@@ -7,7 +7,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/dht"
 )
@@ -18,7 +17,7 @@ func TestFindSameHostname(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	nodes := startMesh(t, 5)
 	ctx := context.Background()
 	a1, a2, asker := nodes[1], nodes[2], nodes[3]

@@ -14,7 +14,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/addressing"
 	"github.com/pilot-agents/pilot/node/ports"
@@ -51,7 +50,7 @@ func TestLoadEcho(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node load test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	prof := currentLoadProfile()
 	total := prof.peers * prof.perPeer
 	v := startVictim(t)

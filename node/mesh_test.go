@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // startMesh starts n testnet nodes on loopback; node 0 is the first node
@@ -71,7 +70,7 @@ func TestMeshEveryNodeResolvesAndPingsEveryOther(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	const n = 20
 	nodes := startMesh(t, n)
 	ctx := context.Background()
@@ -124,7 +123,7 @@ func TestResolveUnknownAddressIsNotFoundInBoundedTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	nodes := startMesh(t, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -144,7 +143,7 @@ func TestPrivateLoopbackMeshFormsWorkingDHT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	nodes := startMeshWith(t, 5, func() Config {
 		cfg := TestnetConfig()
 		cfg.Public, cfg.DHTMode = false, "" // the daemon's defaults

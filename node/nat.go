@@ -35,13 +35,15 @@ type natState struct {
 	guard *reservationGuard // anchors only
 
 	// waiting, if set (tests), is called when WaitDirect starts waiting
-	// for an event.
-	waiting func(peer.ID)
+	// for an event. Atomic: tests set it while upgrades run.
+	waiting atomic.Pointer[func(peer.ID)]
 
-	mu        sync.Mutex
-	ctx       context.Context // the node's run context, set by startNAT
-	stopped   bool
-	upgrading map[peer.ID]bool
+	mu      sync.Mutex
+	ctx     context.Context // the node's run context, set by startNAT
+	stopped bool
+	// upgrading holds, per peer, the channel that closes when the upgrade
+	// in flight ends.
+	upgrading map[peer.ID]chan struct{}
 	// failed remembers when an upgrade to a direct path last failed, so
 	// bulk transfers to a peer behind a symmetric NAT do not wait for a
 	// direct path again and again.
@@ -49,7 +51,7 @@ type natState struct {
 }
 
 func newNATState() *natState {
-	return &natState{guess: newNATGuesser(), upgrading: make(map[peer.ID]bool), failed: make(map[peer.ID]time.Time)}
+	return &natState{guess: newNATGuesser(), upgrading: make(map[peer.ID]chan struct{}), failed: make(map[peer.ID]time.Time)}
 }
 
 func (st *natState) bind(trusted func(peer.ID) bool, conns func(peer.ID) []network.Conn) {

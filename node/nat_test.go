@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/autonatv2"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/ports"
 )
@@ -100,7 +100,7 @@ func TestAnchorRunsAutoNATRelayAndIsPublic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	cfg := TestnetConfig()
 	cfg.Anchor = true
 	n, err := New(cfg)
@@ -141,7 +141,7 @@ func TestRelayThenDirect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx := context.Background()
 	bTrust, cTrust := &fakeTrust{}, &fakeTrust{}
@@ -209,19 +209,25 @@ func TestRelayThenDirect(t *testing.T) {
 	// test connects directly once WaitDirect waits for events.
 	bTrust.add(c.PeerID())
 	bDirect := peer.AddrInfo{ID: b.PeerID(), Addrs: directAddrs(b.host)}
+	// The upgrade started in (c) may wait too and call the hook: one
+	// connect is enough.
 	connectErr := make(chan error, 1)
-	c.nat.waiting = func(peer.ID) {
-		go func() {
-			dctx, cancel := context.WithTimeout(network.WithForceDirectDial(ctx, "test"), 10*time.Second)
-			defer cancel()
-			connectErr <- c.host.Connect(dctx, bDirect)
-		}()
+	var once sync.Once
+	hook := func(peer.ID) {
+		once.Do(func() {
+			go func() {
+				dctx, cancel := context.WithTimeout(network.WithForceDirectDial(ctx, "test"), 10*time.Second)
+				defer cancel()
+				connectErr <- c.host.Connect(dctx, bDirect)
+			}()
+		})
 	}
+	c.nat.waiting.Store(&hook)
 	start = time.Now()
 	require.True(t, c.WaitDirect(ctx, b.PeerID(), time.Minute))
 	require.Less(t, time.Since(start), 15*time.Second)
 	require.NoError(t, <-connectErr)
-	c.nat.waiting = nil
+	c.nat.waiting.Store(nil)
 
 	// New streams and pings go direct now.
 	conn, err = c.DialAddr(ctx, b.Addr(), ports.PortEcho)
@@ -235,6 +241,10 @@ func TestRelayThenDirect(t *testing.T) {
 
 	// Back to relay-only; DialBulk (trusted both ways) finds the direct
 	// path through the addrs protocol well within its bound and uses it.
+	// The upgrade started in (c) ends first, having seen the direct
+	// connection: closing that connection under it would leave the new
+	// DialBulk waiting on an attempt that is over.
+	waitUpgradeIdle(t, c, b.PeerID())
 	for _, cn := range c.host.Network().ConnsToPeer(b.PeerID()) {
 		if !isRelayed(cn) {
 			require.NoError(t, cn.Close())
@@ -252,6 +262,22 @@ func TestRelayThenDirect(t *testing.T) {
 
 	for _, n := range []*Node{c, b, anchor} {
 		require.NoError(t, n.Close())
+	}
+}
+
+// waitUpgradeIdle waits until n has no upgrade to p in flight.
+func waitUpgradeIdle(t *testing.T, n *Node, p peer.ID) {
+	t.Helper()
+	n.nat.mu.Lock()
+	done := n.nat.upgrading[p]
+	n.nat.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("an upgrade to the peer is still running after a minute")
 	}
 }
 

@@ -54,8 +54,10 @@ func (n *Node) WaitDirect(ctx context.Context, p peer.ID, max time.Duration) boo
 	}
 	t := time.NewTimer(max)
 	defer t.Stop()
-	if n.nat != nil && n.nat.waiting != nil {
-		n.nat.waiting(p)
+	if n.nat != nil {
+		if hook := n.nat.waiting.Load(); hook != nil {
+			(*hook)(p)
+		}
 	}
 	for {
 		select {
@@ -78,27 +80,28 @@ func (n *Node) WaitDirect(ctx context.Context, p peer.ID, max time.Duration) boo
 
 // upgradeAsync starts goDirect to p in the background, once at a time per
 // peer, bounded by goDirect's own timeouts and the node's lifetime. It
-// does nothing for untrusted peers or when a direct connection exists.
-func (n *Node) upgradeAsync(p peer.ID) {
+// does nothing for untrusted peers or when a direct connection exists. It
+// returns a channel that closes when the attempt in flight (this one or an
+// earlier one still running) ends, or nil when none runs.
+func (n *Node) upgradeAsync(p peer.ID) <-chan struct{} {
 	st := n.nat
 	if st == nil || !n.trusted(p) || n.hasDirectConn(p) {
-		return
+		return nil
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.stopped || st.ctx == nil || st.ctx.Err() != nil || st.upgrading[p] {
-		return
+	if done, ok := st.upgrading[p]; ok {
+		return done
 	}
-	st.upgrading[p] = true
+	if st.stopped || st.ctx == nil || st.ctx.Err() != nil {
+		return nil
+	}
+	done := make(chan struct{})
+	st.upgrading[p] = done
 	ctx := st.ctx
 	n.wg.Add(1) // under st.mu: the NAT goroutine, still counted, sets stopped under it before the node's Wait can end
 	go func() {
 		defer n.wg.Done()
-		defer func() {
-			st.mu.Lock()
-			delete(st.upgrading, p)
-			st.mu.Unlock()
-		}()
 		n.goDirect(ctx, p)
 		st.mu.Lock()
 		if n.hasDirectConn(p) {
@@ -106,8 +109,11 @@ func (n *Node) upgradeAsync(p peer.ID) {
 		} else {
 			st.failed[p] = time.Now()
 		}
+		delete(st.upgrading, p)
 		st.mu.Unlock()
+		close(done)
 	}()
+	return done
 }
 
 // directFailTTL is how long a failed upgrade stops bulk transfers from
@@ -128,14 +134,25 @@ func (n *Node) recentlyFailed(p peer.ID) bool {
 }
 
 // preferDirect starts an upgrade to a trusted peer reached only through a
-// relay and, for bulk data, waits a bounded time for it - unless the last
-// attempt failed recently.
+// relay and, for bulk data, waits for it: until a direct connection
+// appears, the attempt ends without one, or DirectWait passes - unless the
+// last attempt failed recently.
 func (n *Node) preferDirect(ctx context.Context, p peer.ID, bulk bool) {
 	if !n.trusted(p) || n.hasDirectConn(p) {
 		return
 	}
-	n.upgradeAsync(p)
-	if bulk && !n.recentlyFailed(p) {
-		n.WaitDirect(ctx, p, n.directWait())
+	done := n.upgradeAsync(p)
+	if !bulk || done == nil || n.recentlyFailed(p) {
+		return
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	n.WaitDirect(wctx, p, n.directWait())
 }

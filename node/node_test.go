@@ -14,7 +14,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/dht/badgerds"
@@ -23,7 +22,7 @@ import (
 var loopback = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 
 func TestPresetsStart(t *testing.T) {
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	presets := map[string]Config{
 		"daemon":  DaemonConfig(t.TempDir()),
 		"anchor":  AnchorConfig(t.TempDir()),
@@ -56,7 +55,7 @@ func TestPresetsStart(t *testing.T) {
 }
 
 func TestRestartKeepsIdentityRecordsAndPins(t *testing.T) {
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	home := t.TempDir()
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // TestMeshReformsFromRememberedPeers is issue 5's acceptance 2: a public
@@ -20,7 +19,7 @@ func TestMeshReformsFromRememberedPeers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	config := func(home string, port int, boot []string) Config {
 		c := TestnetConfig()

@@ -22,7 +22,6 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/ports"
@@ -43,7 +42,7 @@ func TestPoloHostileGossip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	nodes := startMesh(t, 2)
 	victim, honest := nodes[0], nodes[1]

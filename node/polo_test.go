@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/task"
 )
@@ -23,7 +22,7 @@ func TestTaskToPolo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	nodes := startMesh(t, 3)
 	a, w, o := nodes[0], nodes[1], nodes[2]
@@ -105,7 +104,7 @@ func TestTaskGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	nodes := startMeshWith(t, 2, func() Config {
 		c := TestnetConfig()

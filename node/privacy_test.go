@@ -9,7 +9,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/node/ports"
@@ -117,7 +116,7 @@ func TestPrivateNodeRevealsDirectAddrsOnlyToTrustedPeers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx := context.Background()
 	bTrust := &fakeTrust{}

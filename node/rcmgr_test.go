@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/ports"
 )
@@ -24,7 +23,7 @@ func TestLoadLimitsCoverPilotProtocols(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	n := startMesh(t, 1)[0]
 	limited := map[protocol.ID]bool{}
 	for _, l := range pilotProtocolLimits(n.cfg.ProtocolPrefix) {
@@ -69,7 +68,7 @@ func TestLoadLimitsPerPeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	nodes := startMesh(t, 2)
 	victim, honest := nodes[0], nodes[1]
 	require.NoError(t, victim.SetPortPublic(ports.PortEcho, true))

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // TestRelayCarriesRealSessions: between two untrusted private nodes the
@@ -20,7 +19,7 @@ func TestRelayCarriesRealSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx := context.Background()
 
@@ -68,7 +67,7 @@ func TestRelayFoundInDHT(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	start := func(cfg Config) *Node {
 		n, err := New(cfg)

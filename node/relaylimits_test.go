@@ -9,7 +9,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // TestRelayReservationLimits: an abusive peer cannot exhaust an anchor's
@@ -20,7 +19,7 @@ func TestRelayReservationLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	cfg := TestnetConfig()
 	cfg.Anchor = true

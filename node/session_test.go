@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/inbox"
@@ -23,7 +22,7 @@ func TestTrustGatesDataExchange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx := context.Background()
 
@@ -78,7 +77,7 @@ func TestPublishSubscribeAcrossPrivateNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

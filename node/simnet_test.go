@@ -14,7 +14,6 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/node/ports"
 )
@@ -121,10 +120,10 @@ func TestSimnetRelayThenDirect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	anchor, b, c := simTrio(t, nil)
-	defer closeAll(t, anchor, b, c) // before goleak looks
+	defer closeAll(t, anchor, b, c) // and checks that each Close succeeds
 	bt, ct := &fakeTrust{}, &fakeTrust{}
 	b.trust, c.trust = bt, ct
 	require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
@@ -165,29 +164,40 @@ func TestSimnetRelayThenDirect(t *testing.T) {
 
 // TestSimnetBulkWaitsThenRelays: a trusted peer that cannot be reached
 // directly (its firewall admits nobody and it never punches back, because
-// it does not trust the dialer) gets bulk data over the relay after
-// DirectWait, not after go-libp2p's 60 s default.
+// it does not trust the dialer) gets bulk data over the relay, never after
+// go-libp2p's 60 s default: after DirectWait when that is short, and when
+// the upgrade attempt gives up when DirectWait is long.
 func TestSimnetBulkWaitsThenRelays(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
-	ctx := context.Background()
-	anchor, b, c := simTrio(t, func(cfg *Config) { cfg.DirectWait = time.Second })
-	defer closeAll(t, anchor, b, c) // before goleak looks
-	bt, ct := &fakeTrust{}, &fakeTrust{}
-	b.trust, c.trust = bt, ct
-	require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
-	ct.add(b.PeerID()) // one-sided: B does not trust C
+	for _, tc := range []struct {
+		name string
+		wait time.Duration
+	}{
+		{"bounded by DirectWait", time.Second},
+		{"bounded by the failed attempt", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkLeaks(t)
+			ctx := context.Background()
+			anchor, b, c := simTrio(t, func(cfg *Config) { cfg.DirectWait = tc.wait })
+			defer closeAll(t, anchor, b, c) // and checks that each Close succeeds
+			bt, ct := &fakeTrust{}, &fakeTrust{}
+			b.trust, c.trust = bt, ct
+			require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
+			ct.add(b.PeerID()) // one-sided: B does not trust C
 
-	// Half of go-libp2p's default wait: DialBulk fails if it waits that.
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	bulk, err := c.DialBulk(dctx, b.Addr(), ports.PortEcho)
-	require.NoError(t, err, "bounded by DirectWait, never the 60 s default")
-	require.True(t, bulk.Relayed(), "no direct path exists, so the relay carries it")
-	require.NoError(t, bulk.Close())
-	require.False(t, b.hasDirectConn(c.PeerID()), "B never punched for an untrusted peer")
+			// Half of go-libp2p's default wait: DialBulk fails if it waits that.
+			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			bulk, err := c.DialBulk(dctx, b.Addr(), ports.PortEcho)
+			require.NoError(t, err, "a bounded wait, never the 60 s default")
+			require.True(t, bulk.Relayed(), "no direct path exists, so the relay carries it")
+			require.NoError(t, bulk.Close())
+			require.False(t, b.hasDirectConn(c.PeerID()), "B never punched for an untrusted peer")
+		})
+	}
 }
 
 func closeAll(t *testing.T, nodes ...*Node) {
@@ -205,10 +215,10 @@ func TestSimnetHolePunch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	anchor, b, c := simTrio(t, nil)
-	defer closeAll(t, anchor, b, c) // before goleak looks
+	defer closeAll(t, anchor, b, c) // and checks that each Close succeeds
 	bt, ct := &fakeTrust{}, &fakeTrust{}
 	b.trust, c.trust = bt, ct
 	lo, hi := b, c // repunch is the smaller peer ID's move

@@ -10,7 +10,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/pilot-agents/pilot/gossip"
 	"github.com/pilot-agents/pilot/node/inbox"
@@ -43,7 +42,7 @@ func TestSwarmIsolation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	ctx := context.Background()
 	k := newSwarmKey(t)
 	swarm := startMeshWith(t, 4, func() Config {

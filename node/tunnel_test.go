@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 // TestHTTPThroughTunnel: an HTTP server on b, exposed on a Pilot port;
@@ -24,7 +23,7 @@ func TestHTTPThroughTunnel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
-	defer goleak.VerifyNone(t, leakOptions()...)
+	checkLeaks(t)
 	anchor, b, c := privateTrio(t)
 	ctx := context.Background()
 
