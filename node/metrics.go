@@ -47,6 +47,7 @@ var taskOutcomes = []task.State{task.StateSucceeded, task.StateFailed, task.Stat
 type metrics struct {
 	resolves    *prometheus.CounterVec
 	sessions    *prometheus.CounterVec
+	redials     prometheus.Counter
 	trustEvents *prometheus.CounterVec
 	accepted    prometheus.Counter
 	rejected    *prometheus.CounterVec
@@ -70,6 +71,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "pilot_sessions_opened_total",
 			Help: "Sessions (streams) this node opened to another node's Pilot ports - echo, send, tasks, connect, tunnels - by the path they took: direct or relayed. A stream the remote then refused counts too.",
 		}, []string{"path"}),
+		redials: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pilot_redials_total",
+			Help: "Sessions whose stream failed because the connection under it was dead (the peer restarted or moved without closing it), so the node resolved the peer again and dialled afresh.",
+		}),
 		trustEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pilot_trust_events_total",
 			Help: "Trust handshake events, by kind (request_received, trusted, rejected, revoked, ...).",
@@ -101,7 +106,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reputation.ReasonDuplicate, reputation.ReasonSequence, reputation.ReasonTaskReplay, reputation.ReasonRate} {
 		m.rejected.WithLabelValues(string(r))
 	}
-	cs := []prometheus.Collector{m.resolves, m.sessions, m.trustEvents, m.accepted, m.rejected, m.poloCompute,
+	cs := []prometheus.Collector{m.resolves, m.sessions, m.redials, m.trustEvents, m.accepted, m.rejected, m.poloCompute,
 		taskCollector{m}, gcCollector{m}}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -130,6 +135,14 @@ func (m *metrics) resolved(err error) {
 		r = resolveTimeout
 	}
 	m.resolves.WithLabelValues(r).Inc()
+}
+
+// redialled counts one session that found its connection dead and dialled
+// again.
+func (m *metrics) redialled() {
+	if m != nil {
+		m.redials.Inc()
+	}
 }
 
 // sessionOpened counts one outbound stream to a Pilot port.

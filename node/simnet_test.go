@@ -35,10 +35,17 @@ func (s *simSourceIP) PreferredSourceIPForDestination(*net.UDPAddr) (net.IP, err
 	return *s.ip.Load(), nil
 }
 
+// simRouter is what onSimnet needs of a router: simnet's
+// SimpleFirewallRouter, or a test's wrapper around it.
+type simRouter interface {
+	simnet.Router
+	SetAddrPubliclyReachable(net.Addr)
+}
+
 // onSimnet puts a node's QUIC listeners on router instead of UDP sockets;
 // public nodes accept packets from anyone, others only from addresses they
 // have sent to.
-func onSimnet(router *simnet.SimpleFirewallRouter, public bool) libp2p.Option {
+func onSimnet(router simRouter, public bool) libp2p.Option {
 	src := &simSourceIP{}
 	// A conn manager passed in this way is not closed with the host (its
 	// gc goroutine would outlive the test), so a stop hook closes it.

@@ -1,0 +1,122 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/marcopolo/simnet"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pilot-agents/pilot/node/ports"
+)
+
+// cutRouter is simnet's SimpleFirewallRouter with one link that can be
+// cut: while cut, every packet between the two addresses is dropped
+// silently, both ways.
+type cutRouter struct {
+	simnet.SimpleFirewallRouter
+	cut atomic.Pointer[[2]string]
+}
+
+func (r *cutRouter) RecvPacket(p *simnet.Packet) {
+	if c := r.cut.Load(); c != nil {
+		from, to := p.From.String(), p.To.String()
+		if (from == c[0] && to == c[1]) || (from == c[1] && to == c[0]) {
+			return
+		}
+	}
+	r.SimpleFirewallRouter.RecvPacket(p)
+}
+
+// TestSimnetPeerRestartedSilently: B dies without a word reaching A (as
+// when a process is killed, or a NAT drops the last packets) and comes
+// back with the same key on the same address. A still holds a connection
+// to B's first incarnation, and it looks alive until A's next packet meets
+// B's new incarnation, which answers with a QUIC stateless reset. A's next
+// session to B must not fail for it: the dial resolves again and connects
+// to the new incarnation, and pilot_redials_total counts it.
+func TestSimnetPeerRestartedSilently(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	checkLeaks(t)
+	ctx := context.Background()
+	router := &cutRouter{}
+	start := func(cfg Config, key crypto.PrivKey) *Node {
+		n, err := NewWithIdentity(cfg, key)
+		require.NoError(t, err)
+		require.NoError(t, n.Start(ctx))
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	simCfg := func(ip string) Config {
+		cfg := TestnetConfig()
+		cfg.ListenAddrs = []string{"/ip4/" + ip + "/udp/8000/quic-v1"}
+		cfg.hostOptions = []libp2p.Option{onSimnet(router, true)}
+		return cfg
+	}
+	newKey := func() crypto.PrivKey {
+		k, _, err := crypto.GenerateEd25519Key(nil)
+		require.NoError(t, err)
+		return k
+	}
+
+	xcfg := simCfg("1.2.0.1")
+	xcfg.Anchor = true
+	x := start(xcfg, newKey())
+	// A is a DHT client, so B's new incarnation has no reason to dial it:
+	// the only connection between them stays the dead one.
+	acfg := simCfg("1.2.0.2")
+	acfg.DHTMode, acfg.Bootstrap = "client", x.JoinAddrs()
+	a := start(acfg, newKey())
+	bKey := newKey()
+	bcfg := simCfg("1.2.0.3")
+	bcfg.Bootstrap = x.JoinAddrs()
+	startB := func() *Node {
+		b := start(bcfg, bKey)
+		require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
+		return b
+	}
+	b := startB()
+	eventually(t, 30*time.Second, func() error {
+		_, _, err := a.Echo(ctx, b.Addr(), "hello")
+		return err
+	})
+
+	// B vanishes: nothing between A and B arrives any more, its
+	// CONNECTION_CLOSE included. It comes back and publishes its record.
+	router.cut.Store(&[2]string{"1.2.0.2:8000", "1.2.0.3:8000"})
+	require.NoError(t, b.Close())
+	b2 := startB()
+	eventually(t, 30*time.Second, func() error {
+		at, seq, err := b2.DHT().LastPublish()
+		if err != nil || at.IsZero() {
+			return errors.New("b's new incarnation has not published yet")
+		}
+		res, err := x.Resolve(ctx, b2.Addr())
+		if err != nil {
+			return err
+		}
+		if res.Record.Seq < seq {
+			return errors.New("the DHT still holds b's old record")
+		}
+		return nil
+	})
+	require.Len(t, a.host.Network().ConnsToPeer(b.PeerID()), 1, "A holds the old incarnation's connection, and no other")
+	require.True(t, a.usableConn(b.PeerID()), "and it looks alive")
+	router.cut.Store(nil)
+
+	out, _, err := a.Echo(ctx, b2.Addr(), "after the restart")
+	require.NoError(t, err, "the dead connection cost a redial, not the session")
+	require.Equal(t, "after the restart", out)
+	var redials dto.Metric
+	require.NoError(t, a.metrics.redials.Write(&redials))
+	require.Equal(t, 1.0, redials.GetCounter().GetValue(), "the session found the connection dead and dialled again")
+	closeAll(t, b2, a, x)
+}
