@@ -38,9 +38,11 @@ func newBenchCmd(a *app) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure Pilot's data paths against raw TCP and bare libp2p, on loopback",
 		Long: `Start real Pilot nodes on loopback (two on libp2p's TCP transport, two on
-QUIC) and a raw TCP sink, and carry --mib MiB a stream over five paths, taking
+QUIC) and a raw TCP sink, and carry --mib MiB a stream over six paths, taking
 turns round by round: raw TCP, a bare libp2p stream and a Pilot port stream
-on TCP, and a bare libp2p stream and a Pilot port stream on QUIC. Each
+on TCP, a bare libp2p stream and a Pilot port stream on QUIC, and a TCP
+connection through a tunnel to the same sink (pilot forward on one node,
+pilot expose on the other, a Pilot port stream on TCP between them). Each
 figure is bytes over the time from opening the stream to the receiver's
 acknowledgement that it read everything, in MB/s (10^6 bytes a second);
 the ratios compare paths measured in the same run. Then it times connection
@@ -123,18 +125,20 @@ func writeBench(w io.Writer, r benchReport) {
 	t := r.Throughput
 	fmt.Fprintf(w, "%d streams of %d MiB per path, %s on %d CPUs (%s/%s)\n\n", t.Rounds, t.BytesPerStream>>20,
 		r.Machine.GoVersion, r.Machine.CPUs, r.Machine.OS, r.Machine.Arch)
-	fmt.Fprintf(w, "%-22s %10s %22s\n", "path", "MB/s", "slowest-fastest round")
+	fmt.Fprintf(w, "%-24s %10s %22s\n", "path", "MB/s", "slowest-fastest round")
 	row := func(name, key string, v float64) {
 		s := t.Spread[key]
-		fmt.Fprintf(w, "%-22s %10.1f %10.1f-%-11.1f\n", name, v, s[0], s[1])
+		fmt.Fprintf(w, "%-24s %10.1f %10.1f-%-11.1f\n", name, v, s[0], s[1])
 	}
 	row("raw TCP", bench.PathRawTCP, t.RawTCP)
 	row("libp2p stream, TCP", bench.PathLibp2pTCP, t.Libp2pTCP)
 	row("Pilot port, TCP", bench.PathPilotTCP, t.PilotTCP)
 	row("libp2p stream, QUIC", bench.PathLibp2pQUIC, t.Libp2pQUIC)
 	row("Pilot port, QUIC", bench.PathPilotQUIC, t.PilotQUIC)
+	row("tunnel (forward+expose)", bench.PathTunnelTCP, t.PilotTunnelTCP)
 	fmt.Fprintf(w, "\nPilot / libp2p: %.2f on TCP, %.2f on QUIC; libp2p TCP / raw TCP: %.2f\n",
 		t.PilotTCPRatio, t.PilotQUICRatio, t.Libp2pTCPRatio)
+	fmt.Fprintf(w, "tunnel / direct TCP: %.2f; tunnel / Pilot port on TCP: %.2f\n", t.TunnelRatio, t.TunnelOverPilotRatio)
 	s := r.Setup
 	fmt.Fprintf(w, "\nconnection setup to the first echoed byte, median of %d (ms):\n", s.Rounds)
 	fmt.Fprintf(w, "  cold: Pilot (resolve + dial + stream) %.2f, libp2p (dial + stream) %.2f, raw TCP %.2f\n",

@@ -17,7 +17,7 @@ func TestBench(t *testing.T) {
 	}
 	tp := rep.Throughput
 	for name, v := range map[string]float64{"raw_tcp": tp.RawTCP, "libp2p_tcp": tp.Libp2pTCP, "pilot_tcp": tp.PilotTCP,
-		"libp2p_quic": tp.Libp2pQUIC, "pilot_quic": tp.PilotQUIC} {
+		"libp2p_quic": tp.Libp2pQUIC, "pilot_quic": tp.PilotQUIC, "pilot_tunnel_tcp": tp.PilotTunnelTCP} {
 		if v <= 0 {
 			t.Errorf("%s = %v MB/s", name, v)
 		}
@@ -33,7 +33,7 @@ func TestBench(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 	text := cli(t, shortHome(t), "bench", "--mib", "1", "--rounds", "1", "--setup-rounds", "1", "--idle-nodes", "2")
-	if text.code != 0 || !strings.Contains(text.stdout, "Pilot port, QUIC") || !strings.Contains(text.stdout, "cold: Pilot") || !strings.Contains(text.stdout, "idle node cost") {
+	if text.code != 0 || !strings.Contains(text.stdout, "Pilot port, QUIC") || !strings.Contains(text.stdout, "tunnel / direct TCP") || !strings.Contains(text.stdout, "cold: Pilot") || !strings.Contains(text.stdout, "idle node cost") {
 		t.Errorf("text output: %q (stderr %q)", text.stdout, text.stderr)
 	}
 	for _, args := range [][]string{{"--mib", "0"}, {"--rounds", "0"}, {"--mib", "99999999"}, {"--setup-rounds", "0"}, {"--idle-nodes", "1"}, {"--idle-nodes", "x"}} {

@@ -110,6 +110,26 @@ func (p *pair) bare(ctx context.Context) func() (stream, error) {
 	return func() (stream, error) { return p.a.Host().NewStream(ctx, p.b.PeerID(), bareProtocol) }
 }
 
+// tunnelPort is the Pilot port b exposes the tunnel's target on.
+const tunnelPort uint16 = 50002
+
+// tunnel exposes target (host:port) on b and forwards a loopback port on a
+// to it, as pilot expose and pilot forward do; it returns the forwarded
+// address. The tunnel closes with the nodes.
+func (p *pair) tunnel(ctx context.Context, target string) (string, error) {
+	if _, err := p.b.Expose(tunnelPort, target); err != nil {
+		return "", err
+	}
+	if err := p.b.SetPortPublic(tunnelPort, true); err != nil {
+		return "", err
+	}
+	fwd, err := p.a.Forward(ctx, "127.0.0.1:0", fmt.Sprintf("%s:%d", p.b.Addr(), tunnelPort))
+	if err != nil {
+		return "", err
+	}
+	return fwd.Local, nil
+}
+
 // close stops both nodes (closing b's listener with it).
 func (p *pair) close() error {
 	var errs []error

@@ -58,6 +58,10 @@ type Throughput struct {
 	PilotTCP   float64 `json:"pilot_tcp_mbps"`
 	Libp2pQUIC float64 `json:"libp2p_quic_mbps"`
 	PilotQUIC  float64 `json:"pilot_quic_mbps"`
+	// PilotTunnelTCP is a TCP connection carried by a tunnel: pilot
+	// forward on one node, pilot expose on the other, a Pilot port stream
+	// over libp2p's TCP between them, and the raw TCP sink behind it.
+	PilotTunnelTCP float64 `json:"pilot_tunnel_tcp_mbps"`
 
 	// PilotTCPRatio and PilotQUICRatio are a Pilot port stream's
 	// throughput over a bare libp2p stream's on the same transport;
@@ -65,6 +69,11 @@ type Throughput struct {
 	PilotTCPRatio  float64 `json:"pilot_over_libp2p_tcp"`
 	PilotQUICRatio float64 `json:"pilot_over_libp2p_quic"`
 	Libp2pTCPRatio float64 `json:"libp2p_over_raw_tcp"`
+	// TunnelRatio is the tunnel's throughput over direct TCP to the same
+	// sink; TunnelOverPilotRatio over a Pilot port stream on the same
+	// transport (what the two splices cost).
+	TunnelRatio          float64 `json:"tunnel_over_raw_tcp"`
+	TunnelOverPilotRatio float64 `json:"tunnel_over_pilot_tcp"`
 
 	// Spread is, per path, the slowest and fastest round in MB/s: how
 	// much the machine drifted while measuring.
@@ -81,11 +90,13 @@ const (
 	PathPilotTCP   = "pilot_tcp"
 	PathLibp2pQUIC = "libp2p_quic"
 	PathPilotQUIC  = "pilot_quic"
+	PathTunnelTCP  = "pilot_tunnel_tcp"
 )
 
 // MeasureThroughput starts two pairs of nodes on loopback (one on TCP, one
-// on QUIC) and a raw TCP sink, carries opts.Bytes over every path
-// opts.Rounds times, and stops everything it started.
+// on QUIC), a raw TCP sink and a tunnel to it across the TCP pair, carries
+// opts.Bytes over every path opts.Rounds times, and stops everything it
+// started.
 func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -107,6 +118,10 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 	}
 	defer raw.Close()
 	go serve(raw)
+	tunnel, err := tcp.tunnel(ctx, raw.Addr().String())
+	if err != nil {
+		return Throughput{}, fmt.Errorf("bench: tunnel to the raw TCP sink: %w", err)
+	}
 
 	var d net.Dialer
 	paths := []struct {
@@ -124,6 +139,13 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 		{PathPilotTCP, tcp.pilot(ctx)},
 		{PathLibp2pQUIC, quic.bare(ctx)},
 		{PathPilotQUIC, quic.pilot(ctx)},
+		{PathTunnelTCP, func() (stream, error) {
+			c, err := d.DialContext(ctx, "tcp", tunnel)
+			if err != nil {
+				return nil, err
+			}
+			return c.(*net.TCPConn), nil
+		}},
 	}
 	buf := make([]byte, 256<<10)
 	total := make(map[string]time.Duration, len(paths))
@@ -157,6 +179,7 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 		PilotTCP:       mbps(all, total[PathPilotTCP]),
 		Libp2pQUIC:     mbps(all, total[PathLibp2pQUIC]),
 		PilotQUIC:      mbps(all, total[PathPilotQUIC]),
+		PilotTunnelTCP: mbps(all, total[PathTunnelTCP]),
 		Spread:         map[string][2]float64{},
 		BytesPerStream: opts.Bytes,
 		Rounds:         opts.Rounds,
@@ -164,6 +187,8 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 	t.PilotTCPRatio = ratio(t.PilotTCP, t.Libp2pTCP)
 	t.PilotQUICRatio = ratio(t.PilotQUIC, t.Libp2pQUIC)
 	t.Libp2pTCPRatio = ratio(t.Libp2pTCP, t.RawTCP)
+	t.TunnelRatio = ratio(t.PilotTunnelTCP, t.RawTCP)
+	t.TunnelOverPilotRatio = ratio(t.PilotTunnelTCP, t.PilotTCP)
 	for name, rs := range rates {
 		t.Spread[name] = [2]float64{slices.Min(rs), slices.Max(rs)}
 	}
