@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pilot-agents/pilot/addressing"
-	"github.com/pilot-agents/pilot/dht"
 	"github.com/pilot-agents/pilot/node/localapi"
 )
 
@@ -17,49 +15,13 @@ import (
 // is contacted, so a malformed command line fails with invalid_argument
 // (exit 2) even when no daemon runs.
 
-// targetHint explains what an address-or-hostname argument accepts.
-const targetHint = "give a pilot address like 3f2a.91c0.7d14, or a hostname of 1 to 63 characters a-z, 0-9 and '-'"
-
-// parseTarget reads an argument that names an agent: a pilot address
-// (returned in canonical form) or a hostname (returned in lower case).
-func parseTarget(s string) (string, error) {
-	addr, aerr := addressing.Parse(s)
-	if aerr == nil {
-		return addr.String(), nil
-	}
-	if strings.Contains(s, ".") {
-		// Hostnames have no dots: this was meant as an address.
-		return "", localapi.Errorf(localapi.CodeInvalidArgument, targetHint, "%v", aerr)
-	}
-	name := strings.ToLower(s)
-	if err := dht.ValidHostname(name); err != nil {
-		return "", localapi.Errorf(localapi.CodeInvalidArgument, targetHint,
-			"%q is neither a pilot address nor a valid hostname: %v", s, err)
-	}
-	return name, nil
-}
-
-// parseHostname reads a hostname for set-hostname and find: lower-cased,
-// then checked against the daemon's rules.
-func parseHostname(s string) (string, error) {
-	name := strings.ToLower(s)
-	if err := dht.ValidHostname(name); err != nil {
-		return "", localapi.Errorf(localapi.CodeInvalidArgument,
-			"a hostname is 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-', and not shaped like an address", "%v", err)
-	}
-	return name, nil
-}
-
-// parseTag reads one tag: lower-cased, then checked against the daemon's
-// rules.
-func parseTag(s string) (string, error) {
-	tag := strings.ToLower(strings.TrimSpace(s))
-	if err := dht.ValidTag(tag); err != nil {
-		return "", localapi.Errorf(localapi.CodeInvalidArgument,
-			"a tag is 1 to 32 characters a-z, 0-9 and '-', not starting or ending with '-'", "%v", err)
-	}
-	return tag, nil
-}
+// The agent, hostname and tag parsers are the API's own, shared with the
+// MCP server (node/localapi/args.go).
+var (
+	parseTarget   = localapi.ParseTarget
+	parseHostname = localapi.ParseHostname
+	parseTag      = localapi.ParseTag
+)
 
 // parsePort reads a port number. With allowZero, 0 is accepted (a local
 // listener on a free port); otherwise ports are 1 to 65535.
