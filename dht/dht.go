@@ -84,6 +84,9 @@ type Config struct {
 	ResolveQuorum int
 	// ResolveTimeout bounds one resolution. Default 20 seconds.
 	ResolveTimeout time.Duration
+
+	// kadOptions are appended to kad-dht's options (tests).
+	kadOptions []kaddht.Option
 }
 
 func (c *Config) applyDefaults(h host.Host) {
@@ -166,6 +169,7 @@ func New(h host.Host, priv crypto.PrivKey, cfg Config) (*DHT, error) {
 	if len(cfg.Bootstrap) > 0 {
 		opts = append(opts, kaddht.BootstrapPeers(cfg.Bootstrap...))
 	}
+	opts = append(opts, cfg.kadOptions...)
 	kad, err := kaddht.New(h, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dht: start kad-dht: %w", err)
@@ -192,9 +196,10 @@ func (d *DHT) Start(ctx context.Context) error {
 		d.cancel()
 		return err
 	}
-	d.wg.Add(2)
+	d.wg.Add(3)
 	go d.forwardAddrChanges(ctx, sub)
 	go d.publishLoop(ctx)
+	go d.refillLoop(ctx)
 	if err := d.kad.Bootstrap(ctx); err != nil {
 		log.Debugw("bootstrap", "err", err)
 	}
