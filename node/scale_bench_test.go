@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // scaleSizes are the mesh sizes of the scaling benchmarks. A thousand
@@ -105,10 +107,21 @@ func recordsInPlace(tb testing.TB, nodes []*Node, max time.Duration) []*Node {
 		}
 	}
 	tb.Logf("%d of %d records in place after %s", len(ready), len(nodes), time.Since(start).Round(time.Second))
+	kad := protocol.ID("/pilot/kad/1.0.0") // the default ProtocolPrefix
 	for _, nd := range pending {
 		at, seq, err := nd.DHT().LastPublish()
 		tb.Logf("not in place: %s (DHT %s, routing table %d, %d connections; last publication at %s, seq %d, err %v)",
 			nd.Addr(), nd.DHT().Mode(), nd.DHT().RoutingTableSize(), len(nd.Host().Network().Conns()), at.Format(time.TimeOnly), seq, err)
+		if nd.DHT().RoutingTableSize() > 0 {
+			continue
+		}
+		ps := nd.Host().Peerstore()
+		for _, p := range nd.Host().Network().Peers() {
+			protos, _ := ps.GetProtocols(p)
+			dht, _ := ps.SupportsProtocols(p, kad)
+			tb.Logf("  peer %s: %s, %d protocols known, speaks %s: %v, latency EWMA %s",
+				p, nd.Host().Network().Connectedness(p), len(protos), kad, len(dht) > 0, ps.LatencyEWMA(p).Round(time.Millisecond))
+		}
 	}
 	return ready
 }
