@@ -384,7 +384,7 @@ A private card port answers only agents its owner trusts (trust_required).`,
 		Example:     "  pilot a2a get 3f2a.91c0.7d14\n  pilot a2a get my-agent --json\n  pilot a2a get 3f2a.91c0.7d14 --port 8000",
 		Annotations: daemonAnnotations("target: the agent's pilot address or hostname", a2aCardView{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			target, err := parseTarget(args[0])
+			target, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}

@@ -13,15 +13,8 @@ import (
 
 // Client-side parsers for arguments and flags. They run before the daemon
 // is contacted, so a malformed command line fails with invalid_argument
-// (exit 2) even when no daemon runs.
-
-// The agent, hostname and tag parsers are the API's own, shared with the
-// MCP server (node/localapi/args.go).
-var (
-	parseTarget   = localapi.ParseTarget
-	parseHostname = localapi.ParseHostname
-	parseTag      = localapi.ParseTag
-)
+// (exit 2) even when no daemon runs. Agents, hostnames and tags are read
+// by node/localapi's parsers, which the MCP server shares.
 
 // parsePort reads a port number. With allowZero, 0 is accepted (a local
 // listener on a free port); otherwise ports are 1 to 65535.
@@ -67,7 +60,7 @@ func parseTargetPort(what, s string) (target string, port uint16, err error) {
 		return "", 0, localapi.Errorf(localapi.CodeInvalidArgument, "write it as 3f2a.91c0.7d14:1000 or my-agent:1000",
 			"%s %q has no port: want <addr|hostname>:<port>", what, s)
 	}
-	if target, err = parseTarget(s[:i]); err != nil {
+	if target, err = localapi.ParseTarget(s[:i]); err != nil {
 		return "", 0, err
 	}
 	if port, err = parsePort(what+" port", s[i+1:], false); err != nil {

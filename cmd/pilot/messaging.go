@@ -38,7 +38,7 @@ that a session to the agent works end to end.`,
 		Annotations: daemonAnnotations("target: the agent's pilot address (3f2a.91c0.7d14) or hostname; text: the text to send",
 			localapi.EchoResult{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			target, err := parseTarget(args[0])
+			target, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ What is sent, exactly one of:
 		Annotations: daemonAnnotations("target: the agent's pilot address (3f2a.91c0.7d14) or hostname; text?: the message (omitted with --file or --binary)",
 			localapi.SendResult{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			target, err := parseTarget(args[0])
+			target, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ says how it was derived. See docs/polo.md.`,
 			target := ""
 			if len(args) == 1 {
 				var err error
-				if target, err = parseTarget(args[0]); err != nil {
+				if target, err = localapi.ParseTarget(args[0]); err != nil {
 					return err
 				}
 			}

@@ -33,7 +33,7 @@ silently picked. --clear withdraws the hostname.`,
 				return usageError(cmd, "give a hostname, or --clear to remove it")
 			case !clear:
 				var err error
-				if name, err = parseHostname(args[0]); err != nil {
+				if name, err = localapi.ParseHostname(args[0]); err != nil {
 					return err
 				}
 			}
@@ -64,7 +64,7 @@ characters a-z, 0-9 and '-'; upper case is lowered, duplicates are dropped.
 				return usageError(cmd, "give comma-separated tags, or --clear to remove them all")
 			case !clear:
 				for part := range strings.SplitSeq(args[0], ",") {
-					tag, err := parseTag(part)
+					tag, err := localapi.ParseTag(part)
 					if err != nil {
 						return err
 					}
@@ -114,7 +114,7 @@ agent claims it, the answer is not_found (exit 1), as for every lookup.`,
 			case cmd.Flags().Changed("tag") && len(args) > 0:
 				return usageError(cmd, "give a hostname or --tag, not both")
 			case cmd.Flags().Changed("tag"):
-				t, err := parseTag(tag)
+				t, err := localapi.ParseTag(tag)
 				if err != nil {
 					return err
 				}
@@ -122,7 +122,7 @@ agent claims it, the answer is not_found (exit 1), as for every lookup.`,
 			case len(args) == 0:
 				return usageError(cmd, "give a hostname, or --tag <tag>")
 			default:
-				name, err := parseHostname(args[0])
+				name, err := localapi.ParseHostname(args[0])
 				if err != nil {
 					return err
 				}

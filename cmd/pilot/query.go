@@ -145,7 +145,7 @@ round-trip time, a summary and the path the session took.`,
 		Example:     "  pilot ping 3f2a.91c0.7d14\n  pilot ping 3f2a.91c0.7d14 --count 10 --json",
 		Annotations: daemonAnnotations("addr: pilot address or hostname to ping, like 3f2a.91c0.7d14", localapi.PingResult{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			addr, err := parseTarget(args[0])
+			addr, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}

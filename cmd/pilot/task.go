@@ -70,7 +70,7 @@ an attestation of the outcome that feeds the worker's Polo (docs/polo.md).`,
 		Example:     "  pilot task submit my-agent --type summarise --input '{\"url\":\"https://example.com\"}' --wait\n  pilot task submit 3f2a.91c0.7d14 --type render --input @job.json --timeout 10m --json",
 		Annotations: daemonAnnotations("target: the worker's pilot address or hostname", localapi.TaskInfo{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			target, err := parseTarget(args[0])
+			target, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}

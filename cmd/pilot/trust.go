@@ -50,7 +50,7 @@ func newTrustActionCmd(a *app, action, short, long, example string) *cobra.Comma
 		Example:     example,
 		Annotations: daemonAnnotations("target: the agent's pilot address (3f2a.91c0.7d14) or hostname", localapi.TrustRecord{}),
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			target, err := parseTarget(args[0])
+			target, err := localapi.ParseTarget(args[0])
 			if err != nil {
 				return err
 			}
