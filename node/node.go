@@ -211,6 +211,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	// does not trust it.
 	n.policy.gated = map[uint16]bool{ports.PortTasks: true}
 	n.ports = ports.New(meteredHost{n.host, n.metrics}, n.policy)
+	n.ports.SetRedial(n.redial)
 	n.tunnels = tunnel.NewManager()
 	n.host.SetStreamHandler(addrsProtocol, n.serveAddrs)
 	n.host.SetStreamHandler(n.timeProtocol(), n.serveTime) // the doctor's clock check (doctor_clock.go)

@@ -82,6 +82,31 @@ func (n *Node) Connect(ctx context.Context, a addressing.Addr) (peer.ID, error) 
 	return ai.ID, nil
 }
 
+// connectPeer is Connect for a peer known by ID: it resolves the peer's
+// address, so that a peer that moved is found at its new addresses.
+func (n *Node) connectPeer(ctx context.Context, p peer.ID) error {
+	a, err := addressing.FromPeerID(p)
+	if err != nil {
+		return err
+	}
+	id, err := n.Connect(ctx, a)
+	if err != nil {
+		return err
+	}
+	if id != p {
+		return fmt.Errorf("node: %s resolves to %s, not %s", a, id, p)
+	}
+	return nil
+}
+
+// redial is the ports mux's way back to a peer whose last connection died
+// under a new stream (ports.Mux.SetRedial): counted, then connectPeer.
+func (n *Node) redial(ctx context.Context, p peer.ID) error {
+	log.Debugw("connection to peer lost under a new stream; connecting again", logkey.Peer, p)
+	n.metrics.redialled()
+	return n.connectPeer(ctx, p)
+}
+
 // usableConn reports whether there is a connection to p, direct or
 // relayed.
 func (n *Node) usableConn(p peer.ID) bool {

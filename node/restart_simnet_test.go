@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pilot-agents/pilot/node/inbox"
 	"github.com/pilot-agents/pilot/node/ports"
 )
 
@@ -39,8 +40,9 @@ func (r *cutRouter) RecvPacket(p *simnet.Packet) {
 // back with the same key on the same address. A still holds a connection
 // to B's first incarnation, and it looks alive until A's next packet meets
 // B's new incarnation, which answers with a QUIC stateless reset. A's next
-// session to B must not fail for it: the dial resolves again and connects
-// to the new incarnation, and pilot_redials_total counts it.
+// session to B - an echo, then a message - must not fail for it: the
+// stream's open resolves again and connects to the new incarnation, and
+// pilot_redials_total counts it.
 func TestSimnetPeerRestartedSilently(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node test")
@@ -81,6 +83,7 @@ func TestSimnetPeerRestartedSilently(t *testing.T) {
 	startB := func() *Node {
 		b := start(bcfg, bKey)
 		require.NoError(t, b.SetPortPublic(ports.PortEcho, true))
+		require.NoError(t, b.SetPortPublic(ports.PortData, true))
 		return b
 	}
 	b := startB()
@@ -89,34 +92,52 @@ func TestSimnetPeerRestartedSilently(t *testing.T) {
 		return err
 	})
 
-	// B vanishes: nothing between A and B arrives any more, its
-	// CONNECTION_CLOSE included. It comes back and publishes its record.
-	router.cut.Store(&[2]string{"1.2.0.2:8000", "1.2.0.3:8000"})
-	require.NoError(t, b.Close())
-	b2 := startB()
-	eventually(t, 30*time.Second, func() error {
-		at, seq, err := b2.DHT().LastPublish()
-		if err != nil || at.IsZero() {
-			return errors.New("b's new incarnation has not published yet")
-		}
-		res, err := x.Resolve(ctx, b2.Addr())
-		if err != nil {
+	// Each round, B vanishes: nothing between A and B arrives any more,
+	// its CONNECTION_CLOSE included. It comes back and publishes its
+	// record, and A opens a session of another kind to it: every session
+	// opens its stream through the ports mux, where the redial lives.
+	sessions := []struct {
+		name string
+		run  func(*Node) error
+	}{
+		{"echo", func(b *Node) error {
+			out, _, err := a.Echo(ctx, b.Addr(), "after the restart")
+			if err == nil && out != "after the restart" {
+				return errors.New("echo returned " + out)
+			}
 			return err
-		}
-		if res.Record.Seq < seq {
-			return errors.New("the DHT still holds b's old record")
-		}
-		return nil
-	})
-	require.Len(t, a.host.Network().ConnsToPeer(b.PeerID()), 1, "A holds the old incarnation's connection, and no other")
-	require.True(t, a.usableConn(b.PeerID()), "and it looks alive")
-	router.cut.Store(nil)
+		}},
+		{"send", func(b *Node) error {
+			_, err := a.Send(ctx, b.Addr(), inbox.KindText, []byte("after the restart"))
+			return err
+		}},
+	}
+	for i, sess := range sessions {
+		router.cut.Store(&[2]string{"1.2.0.2:8000", "1.2.0.3:8000"})
+		require.NoError(t, b.Close())
+		b = startB()
+		eventually(t, 30*time.Second, func() error {
+			at, seq, err := b.DHT().LastPublish()
+			if err != nil || at.IsZero() {
+				return errors.New("b's new incarnation has not published yet")
+			}
+			res, err := x.Resolve(ctx, b.Addr())
+			if err != nil {
+				return err
+			}
+			if res.Record.Seq < seq {
+				return errors.New("the DHT still holds b's old record")
+			}
+			return nil
+		})
+		require.Len(t, a.host.Network().ConnsToPeer(b.PeerID()), 1, "%s: A holds the old incarnation's connection, and no other", sess.name)
+		require.True(t, a.usableConn(b.PeerID()), "%s: and it looks alive", sess.name)
+		router.cut.Store(nil)
 
-	out, _, err := a.Echo(ctx, b2.Addr(), "after the restart")
-	require.NoError(t, err, "the dead connection cost a redial, not the session")
-	require.Equal(t, "after the restart", out)
-	var redials dto.Metric
-	require.NoError(t, a.metrics.redials.Write(&redials))
-	require.Equal(t, 1.0, redials.GetCounter().GetValue(), "the session found the connection dead and dialled again")
-	closeAll(t, b2, a, x)
+		require.NoError(t, sess.run(b), "%s: the dead connection cost a redial, not the session", sess.name)
+		var redials dto.Metric
+		require.NoError(t, a.metrics.redials.Write(&redials))
+		require.Equal(t, float64(i+1), redials.GetCounter().GetValue(), "%s: the session found the connection dead and dialled again", sess.name)
+	}
+	closeAll(t, b, a, x)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pilot-agents/pilot/addressing"
-	"github.com/pilot-agents/pilot/node/logkey"
 	"github.com/pilot-agents/pilot/node/ports"
 )
 
@@ -49,19 +48,6 @@ func (n *Node) dial(ctx context.Context, a addressing.Addr, port uint16, bulk bo
 	}
 	n.preferDirect(ctx, id, bulk)
 	c, err := n.ports.Dial(ctx, id, port)
-	if err != nil && ctx.Err() == nil && !n.usableConn(id) {
-		// The stream failed and took the last connection to the peer with
-		// it: a connection to an earlier incarnation of a peer that
-		// restarted, which never told us it left (its new incarnation
-		// answers the old connection's packets with a QUIC stateless
-		// reset). Connect now resolves again and dials afresh; once.
-		log.Debugw("connection to peer lost under a new stream; dialling again", logkey.Addr, a, logkey.Peer, id, logkey.Err, err)
-		n.metrics.redialled()
-		if id, err = n.Connect(ctx, a); err != nil {
-			return nil, err
-		}
-		c, err = n.ports.Dial(ctx, id, port)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("node: dial %s:%d: %w", a, port, err)
 	}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -18,20 +17,7 @@ func (n *Node) startTrust(ctx context.Context) error {
 		Host: n.host,
 		Key:  n.priv,
 		DB:   n.db,
-		Dial: func(ctx context.Context, p peer.ID) error {
-			a, err := addressing.FromPeerID(p)
-			if err != nil {
-				return err
-			}
-			id, err := n.Connect(ctx, a)
-			if err != nil {
-				return err
-			}
-			if id != p {
-				return fmt.Errorf("node: %s resolves to %s, not %s", a, id, p)
-			}
-			return nil
-		},
+		Dial: n.connectPeer,
 		OnEvent: func(e trust.Event) {
 			detail := map[string]string{"direction": e.Direction}
 			if e.Message != "" {

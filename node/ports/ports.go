@@ -79,6 +79,7 @@ func (f PolicyFunc) Allowed(p peer.ID, port uint16) bool { return f(p, port) }
 type Mux struct {
 	h      host.Host
 	policy Policy
+	redial func(ctx context.Context, p peer.ID) error // see SetRedial
 
 	mu        sync.Mutex
 	listeners map[uint16]*Listener
@@ -157,10 +158,37 @@ func notSupported(err error) bool {
 	return errors.As(err, &nse)
 }
 
+// SetRedial sets how Dial connects to a peer afresh when opening a stream
+// failed and took the last connection to the peer with it: a connection
+// to an earlier incarnation of a peer that restarted without its close
+// reaching us, which looked alive until the stream's first packets met
+// the new incarnation (a QUIC stateless reset). f should find the peer
+// again and connect; Dial then tries once more. Nothing of the stream's
+// data was sent, so the retry repeats nothing. Call it before the first
+// Dial.
+func (m *Mux) SetRedial(f func(ctx context.Context, p peer.ID) error) { m.redial = f }
+
 // Dial opens a stream to port on p and waits for the listener's verdict.
 // It works over relayed (limited) connections too: a private peer may be
 // reachable only through a relay.
 func (m *Mux) Dial(ctx context.Context, p peer.ID, port uint16) (*Conn, error) {
+	c, err := m.dialOnce(ctx, p, port)
+	if err == nil || m.redial == nil || ctx.Err() != nil || m.connected(p) {
+		return c, err
+	}
+	if rerr := m.redial(ctx, p); rerr != nil {
+		return nil, fmt.Errorf("%w (connecting again after the connection was lost: %w)", err, rerr)
+	}
+	return m.dialOnce(ctx, p, port)
+}
+
+// connected reports whether any connection to p, direct or relayed, is up.
+func (m *Mux) connected(p peer.ID) bool {
+	c := m.h.Network().Connectedness(p)
+	return c == network.Connected || c == network.Limited
+}
+
+func (m *Mux) dialOnce(ctx context.Context, p peer.ID, port uint16) (*Conn, error) {
 	sctx := network.WithAllowLimitedConn(ctx, "pilot-port")
 	s, err := m.h.NewStream(sctx, p, ProtocolID(port))
 	if err != nil {
