@@ -39,6 +39,12 @@ func (n *Node) DialBulk(ctx context.Context, a addressing.Addr, port uint16) (*p
 // there is one. It reacts to the host's connectedness events; it does not
 // poll.
 func (n *Node) WaitDirect(ctx context.Context, p peer.ID, max time.Duration) bool {
+	return n.waitDirect(ctx, p, max, nil)
+}
+
+// waitDirect is WaitDirect that also gives up when stop closes (a nil
+// stop never does).
+func (n *Node) waitDirect(ctx context.Context, p peer.ID, max time.Duration, stop <-chan struct{}) bool {
 	if n.running() != nil {
 		return false
 	}
@@ -64,6 +70,8 @@ func (n *Node) WaitDirect(ctx context.Context, p peer.ID, max time.Duration) boo
 		case <-ctx.Done():
 			return n.hasDirectConn(p)
 		case <-t.C:
+			return n.hasDirectConn(p)
+		case <-stop:
 			return n.hasDirectConn(p)
 		case <-n.closed:
 			return false
@@ -145,14 +153,5 @@ func (n *Node) preferDirect(ctx context.Context, p peer.ID, bulk bool) {
 	if !bulk || done == nil || n.recentlyFailed(p) {
 		return
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	n.WaitDirect(wctx, p, n.directWait())
+	n.waitDirect(ctx, p, n.directWait(), done)
 }
