@@ -196,10 +196,9 @@ func (d *DHT) Start(ctx context.Context) error {
 		d.cancel()
 		return err
 	}
-	d.wg.Add(3)
+	d.wg.Add(2)
 	go d.forwardAddrChanges(ctx, sub)
 	go d.publishLoop(ctx)
-	go d.refillLoop(ctx)
 	if err := d.kad.Bootstrap(ctx); err != nil {
 		log.Debugw("bootstrap", "err", err)
 	}

@@ -64,7 +64,9 @@ func (d *DHT) forwardAddrChanges(ctx context.Context, sub event.Subscription) {
 // also retried as soon as the table gains a peer. Only that one: retrying
 // every failure at once would turn a loaded network's slow lookups into a
 // storm of publications (measured: 1,000 nodes on one machine kept ~560
-// publications in flight, all retrying).
+// publications in flight, all retrying). The same half-second look at the
+// table refills it from the connected DHT servers while it is empty
+// (refill.go).
 func (d *DHT) publishLoop(ctx context.Context) {
 	defer d.wg.Done()
 	const minRetry, checkEvery = time.Second, 500 * time.Millisecond
@@ -91,7 +93,14 @@ func (d *DHT) publishLoop(ctx context.Context) {
 		case <-d.publishNow:
 			next = time.Now()
 		case <-check.C:
-			if !reached && alone && d.RoutingTableSize() > 0 {
+			size := d.RoutingTableSize()
+			if size == 0 {
+				if k := d.refill(); k > 0 {
+					log.Debugw("routing table was empty: added connected DHT servers", "peers", k)
+					size = k
+				}
+			}
+			if !reached && alone && size > 0 {
 				next = time.Now()
 			}
 		}

@@ -1,9 +1,6 @@
 package dht
 
 import (
-	"context"
-	"time"
-
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -17,31 +14,9 @@ import (
 // (measured: 4 of 1,000 nodes on two cores, still empty after 5 minutes).
 // A peer that is connected now and advertises the DHT protocol (identify
 // has run) is as alive as a liveness query would show, so while the table
-// is empty the node adds such peers itself. The table's own refreshes
-// evict them later if they stop answering.
-
-// refillEvery is how often an empty routing table is refilled.
-const refillEvery = 2 * time.Second
-
-// refillLoop refills the routing table whenever it is empty, until ctx
-// ends.
-func (d *DHT) refillLoop(ctx context.Context) {
-	defer d.wg.Done()
-	t := time.NewTicker(refillEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if d.RoutingTableSize() == 0 {
-				if n := d.refill(); n > 0 {
-					log.Debugw("routing table was empty: added connected DHT servers", "peers", n)
-				}
-			}
-		}
-	}
-}
+// is empty the node adds such peers itself (publishLoop looks every
+// half second). The table's own refreshes evict them later if they stop
+// answering.
 
 // refill adds every connected peer that speaks this DHT's protocol to the
 // routing table and returns how many it added.
