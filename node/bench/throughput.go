@@ -124,28 +124,25 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 	}
 
 	var d net.Dialer
+	tcpTo := func(addr string) func() (stream, error) {
+		return func() (stream, error) {
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return c.(*net.TCPConn), nil
+		}
+	}
 	paths := []struct {
 		name string
 		open func() (stream, error)
 	}{
-		{PathRawTCP, func() (stream, error) {
-			c, err := d.DialContext(ctx, "tcp", raw.Addr().String())
-			if err != nil {
-				return nil, err
-			}
-			return c.(*net.TCPConn), nil
-		}},
+		{PathRawTCP, tcpTo(raw.Addr().String())},
 		{PathLibp2pTCP, tcp.bare(ctx)},
 		{PathPilotTCP, tcp.pilot(ctx)},
 		{PathLibp2pQUIC, quic.bare(ctx)},
 		{PathPilotQUIC, quic.pilot(ctx)},
-		{PathTunnelTCP, func() (stream, error) {
-			c, err := d.DialContext(ctx, "tcp", tunnel)
-			if err != nil {
-				return nil, err
-			}
-			return c.(*net.TCPConn), nil
-		}},
+		{PathTunnelTCP, tcpTo(tunnel)},
 	}
 	buf := make([]byte, 256<<10)
 	total := make(map[string]time.Duration, len(paths))
